@@ -16,12 +16,13 @@ from .world import build_world, load_manifest, tag_scores, world_fingerprint
 from .media import cache_model_inputs, load_model_inputs, model_inputs_dir, make_feature_extractor, make_image_processor
 
 # %% auto #0
-__all__ = ['PAPER_ENCODERS', 'VISIBLE_PHRASES', 'MINI_CLIP', 'MINI_AST', 'ENCODERS_VERSION', 'EncoderLoadError', 'load_clip',
-           'load_ast', 'features', 'clip_pixels', 'load_world_inputs', 'visible_attributes', 'toy_caption',
-           'zero_shot_prompts', 'toy_text_corpus', 'train_toy_tokenizer', 'MiniCLIPSettings', 'MiniASTSettings',
-           'pretraining_settings', 'soft_contrastive_loss', 'read_pretraining', 'pretrain_mini_clip', 'tag_labels',
-           'tag_targets', 'pretrain_mini_ast', 'toy_encoders', 'encoder_paths', 'clip_video_vectors',
-           'clip_text_vectors', 'ast_cls_vectors', 'evaluate_toy_clip', 'average_precision', 'evaluate_toy_ast']
+__all__ = ['PAPER_ENCODERS', 'VISIBLE_PHRASES', 'MINI_CLIP', 'MINI_AST', 'ENCODERS_VERSION', 'EncoderLoadError',
+           'load_pretrained', 'load_checked_model', 'load_clip', 'load_ast', 'features', 'clip_pixels',
+           'load_world_inputs', 'visible_attributes', 'toy_caption', 'zero_shot_prompts', 'toy_text_corpus',
+           'train_toy_tokenizer', 'MiniCLIPSettings', 'MiniASTSettings', 'pretraining_settings',
+           'soft_contrastive_loss', 'read_pretraining', 'pretrain_mini_clip', 'tag_labels', 'tag_targets',
+           'pretrain_mini_ast', 'toy_encoders', 'encoder_paths', 'clip_video_vectors', 'clip_text_vectors',
+           'ast_cls_vectors', 'evaluate_toy_clip', 'average_precision', 'evaluate_toy_ast']
 
 # %% ../nbs/05_encoders.ipynb #fe309815
 #: The checkpoints the paper names (§5.1): g^v and g^t from CLIP ViT-B/32, g^m from AST fine-tuned on AudioSet.
@@ -54,7 +55,7 @@ def _offline() -> bool:
 def _reason(e: Exception) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0].rstrip('.')
 
-def _from_pretrained(load, name_or_path, what: str, **kwargs):
+def load_pretrained(load, name_or_path, what: str, **kwargs):
     "`load(name_or_path)` (a `from_pretrained`) from a folder, the local hub cache, or the hub; else one `EncoderLoadError`."
     name = str(name_or_path)
     if _is_local(name):
@@ -79,9 +80,9 @@ def _from_pretrained(load, name_or_path, what: str, **kwargs):
         f"`hf download {name} --local-dir DIR` (older huggingface_hub: `huggingface-cli download {name} --local-dir DIR`), "
         f"copy DIR here and pass its path instead of the name.") from None
 
-def _load_weights(cls, name_or_path, what: str, model_type: str):
+def load_checked_model(cls, name_or_path, what: str, model_type: str):
     "`cls.from_pretrained`, checked: the right kind of model, and no weight left at random."
-    model, info = _from_pretrained(cls.from_pretrained, name_or_path, what, output_loading_info=True)
+    model, info = load_pretrained(cls.from_pretrained, name_or_path, what, output_loading_info=True)
     if model.config.model_type != model_type:
         raise EncoderLoadError(f"{name_or_path}: holds a {model.config.model_type!r} model, not {what}")
     if info['missing_keys']:
@@ -97,22 +98,22 @@ def _has_preprocessor(name_or_path) -> bool:
 def load_clip(name_or_path=PAPER_ENCODERS['clip']):
     "CLIP's image encoder g^v and text encoder g^t as `(CLIPModel, tokenizer, image_processor)`, from a hub name or a folder."
     from transformers import CLIPModel, AutoTokenizer
-    model = _load_weights(CLIPModel, name_or_path, 'a CLIP model', 'clip')
-    tokenizer = _from_pretrained(AutoTokenizer.from_pretrained, name_or_path, "a CLIP model's tokenizer")
+    model = load_checked_model(CLIPModel, name_or_path, 'a CLIP model', 'clip')
+    tokenizer = load_pretrained(AutoTokenizer.from_pretrained, name_or_path, "a CLIP model's tokenizer")
     # the default: CLIP's own mean, std and resizing (the PIL processor where transformers has one), at the model's side
     processor = make_image_processor(get_preset('paper', image_size=model.config.vision_config.image_size))
     if _has_preprocessor(name_or_path):
-        try: processor = _from_pretrained(type(processor).from_pretrained, name_or_path, "a CLIP model's image processor")
+        try: processor = load_pretrained(type(processor).from_pretrained, name_or_path, "a CLIP model's image processor")
         except EncoderLoadError: pass
     return model, tokenizer, processor
 
 def load_ast(name_or_path=PAPER_ENCODERS['ast']):
     "The Audio Spectrogram Transformer g^m as `(ASTModel, ASTFeatureExtractor)`, from a hub name or a folder (a tagger's too)."
     from transformers import ASTModel, ASTFeatureExtractor
-    model = _load_weights(ASTModel, name_or_path, 'an AST model', 'audio-spectrogram-transformer')
+    model = load_checked_model(ASTModel, name_or_path, 'an AST model', 'audio-spectrogram-transformer')
     extractor = ASTFeatureExtractor(num_mel_bins=model.config.num_mel_bins, max_length=model.config.max_length)
     if _has_preprocessor(name_or_path):
-        try: extractor = _from_pretrained(ASTFeatureExtractor.from_pretrained, name_or_path, "an AST model's feature extractor")
+        try: extractor = load_pretrained(ASTFeatureExtractor.from_pretrained, name_or_path, "an AST model's feature extractor")
         except EncoderLoadError: pass
     return model, extractor
 
@@ -453,7 +454,7 @@ def evaluate_toy_ast(ast, world, rows, preset: Preset | str, split: str = 'test'
     import pandas as pd
     from transformers import ASTForAudioClassification
     preset = get_preset(preset)
-    model = _load_weights(ASTForAudioClassification, ast, 'an AST tagger', 'audio-spectrogram-transformer') if isinstance(ast, (str, Path)) else ast
+    model = load_checked_model(ASTForAudioClassification, ast, 'an AST tagger', 'audio-spectrogram-transformer') if isinstance(ast, (str, Path)) else ast
     if [model.config.id2label[i] for i in range(model.config.num_labels)] != tag_labels():
         raise ValueError(f"{ast}: not a toy-world tagger (its labels are not the 50 MSD + 50 MTT tags)")
     rows = [r for r in rows if r['split'] == split]

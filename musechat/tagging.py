@@ -10,7 +10,7 @@ import torch
 from tqdm.auto import tqdm
 from .core import Preset, get_preset, read_jsonl, write_jsonl_atomic
 from .tags import tag_vocabulary
-from .encoders import tag_labels, _from_pretrained, _load_weights
+from .encoders import tag_labels, load_pretrained, load_checked_model
 
 # %% auto #0
 __all__ = ['DEFAULT_CLAP', 'Tagger', 'ASTTagger', 'ClapTagger', 'load_tagger', 'default_tagger', 'tag_manifest']
@@ -35,11 +35,11 @@ class ASTTagger(Tagger):
     "A multi-label `ASTForAudioClassification` over `tag_labels()` (the toy world's mini-AST), by folder or hub name."
     def __init__(self, name_or_path):
         from transformers import ASTForAudioClassification, ASTFeatureExtractor
-        self.model = _load_weights(ASTForAudioClassification, name_or_path, 'an AST tagger', 'audio-spectrogram-transformer')
+        self.model = load_checked_model(ASTForAudioClassification, name_or_path, 'an AST tagger', 'audio-spectrogram-transformer')
         labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
         if labels != tag_labels():
             raise ValueError(f"{name_or_path}: its labels are not the 50 MSD + 50 MTT tags (found {labels[:3]}...)")
-        self.extractor = _from_pretrained(ASTFeatureExtractor.from_pretrained, name_or_path, "an AST tagger's feature extractor")
+        self.extractor = load_pretrained(ASTFeatureExtractor.from_pretrained, name_or_path, "an AST tagger's feature extractor")
         self.sample_rate = self.extractor.sampling_rate
 
     @torch.no_grad()
@@ -54,8 +54,8 @@ class ClapTagger(Tagger):
 
     def __init__(self, name_or_path=DEFAULT_CLAP):
         from transformers import ClapModel, AutoProcessor
-        self.model = _load_weights(ClapModel, name_or_path, 'a CLAP model', 'clap')
-        self.processor = _from_pretrained(AutoProcessor.from_pretrained, name_or_path, "a CLAP model's processor")
+        self.model = load_checked_model(ClapModel, name_or_path, 'a CLAP model', 'clap')
+        self.processor = load_pretrained(AutoProcessor.from_pretrained, name_or_path, "a CLAP model's processor")
         self.rate = self.processor.feature_extractor.sampling_rate      # CLAP listens at 48 kHz
         with torch.no_grad():
             text = self.processor(text=[self.template.format(t) for v in ('msd', 'mtt') for t in tag_vocabulary(v)],
@@ -78,7 +78,7 @@ class ClapTagger(Tagger):
 def load_tagger(name_or_path) -> Tagger:
     "An `ASTTagger` or a `ClapTagger`, whichever the checkpoint (folder or hub name) holds."
     from transformers import AutoConfig
-    config = _from_pretrained(AutoConfig.from_pretrained, name_or_path, 'a tagger')
+    config = load_pretrained(AutoConfig.from_pretrained, name_or_path, 'a tagger')
     if config.model_type == 'clap': return ClapTagger(name_or_path)
     if config.model_type == 'audio-spectrogram-transformer': return ASTTagger(name_or_path)
     raise ValueError(f"{name_or_path}: a {config.model_type!r} model is not a tagger (use an AST tagger or a CLAP model)")
