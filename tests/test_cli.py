@@ -59,3 +59,47 @@ def test_errors_are_one_line(home, tmp_path):
     assert r.returncode == 2 and 'no such folder' in r.stderr and 'Traceback' not in r.stderr
     r = run('reproduce', '--preset', 'huge')
     assert r.returncode == 2 and "invalid choice: 'huge'" in r.stderr
+
+def test_train_killed_and_resumed(home, tmp_path):
+    "`musechat train`, killed (SIGKILL) mid-epoch after a checkpoint and resumed, ends with the uninterrupted run's weights."
+    import signal, time
+    from safetensors.torch import load_file
+    args = ['train', '--preset', 'smoke', '--device', 'cpu', '--set', 'epochs=200', '--set', 'checkpoint_every=7']
+    whole = run(*args, '--out', tmp_path / 'whole')       # also builds the smoke world, encoders and features once
+    assert whole.returncode == 0, whole.stderr
+    metrics = json.loads((tmp_path / 'whole' / 'metrics.json').read_text())
+    assert metrics['steps'] == 600 and 0 <= metrics['R@1'] <= 100
+    out = tmp_path / 'killed'
+    proc = subprocess.Popen([str(BIN), *args, '--out', str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not list((out / 'checkpoints').glob('step-*.pt')) and time.time() < deadline and proc.poll() is None: time.sleep(.01)
+    time.sleep(.05)
+    proc.send_signal(signal.SIGKILL); proc.wait()
+    assert proc.returncode == -signal.SIGKILL, 'the run finished before it could be killed'
+    steps = sorted(int(p.stem.split('-')[1]) for p in (out / 'checkpoints').glob('step-*.pt'))
+    assert steps and steps[-1] < 600 and not (out / 'model').exists()
+    resumed = run(*args, '--out', out, '--resume', 'latest')
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = load_file(tmp_path / 'whole' / 'model' / 'model.safetensors'), load_file(out / 'model' / 'model.safetensors')
+    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a), 'resumed weights differ from the uninterrupted run'
+    assert json.loads((out / 'metrics.json').read_text()) == metrics
+    bad = run('train', '--preset', 'smoke', '--out', tmp_path / 'x', '--set', 'batchsize=3')
+    assert bad.returncode == 2 and 'expected FIELD=VALUE' in bad.stderr
+
+def test_train_two_processes(home, tmp_path):
+    "`torchrun --nproc_per_node 2 -m musechat.train`: the two processes extract half the feature store each, then train with DDP."
+    import glob
+    shutil.rmtree(home / 'features', ignore_errors=True)      # extracted afresh, split between the two processes
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', '-m', 'musechat.train',
+                        '--preset', 'smoke', '--device', 'cpu', '--out', str(tmp_path / 'ddp'), '--set', 'epochs=5'],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    metrics = json.loads((tmp_path / 'ddp' / 'metrics.json').read_text())
+    rows = [json.loads(l) for l in next(home.glob('worlds/smoke-*/manifest.jsonl')).read_text().splitlines()]
+    n_train = sum(row['split'] == 'train' for row in rows)
+    assert metrics['steps'] == 5 * (n_train // 2 // 32)          # each process: half the videos, batches of 32
+    assert 'extracted 60 video(s)' in r.stderr                     # rank 0 encoded its half of the 120 videos
+    assert len(glob.glob(str(home / 'features' / 'clip-*' / 'parts' / '*.npz'))) == 120
+    assert len(glob.glob(str(home / 'features' / 'ast-*' / 'parts' / '*.npz'))) == 120
+    assert (tmp_path / 'ddp' / 'model' / 'model.safetensors').exists() and (tmp_path / 'ddp' / 'loss.png').exists()
