@@ -428,7 +428,7 @@ def plot_training(history, path=None, title: str = 'training'):
         plt.close(fig)
     return fig
 
-# %% ../nbs/05_training.ipynb #64041245
+# %% ../nbs/05_training.ipynb #c36e5e00
 #: Trainable models by name: 'module:function' of their run function. The first is the default.
 MODELS = {'mvp': 'musechat.mvp:train_run'}
 
@@ -461,4 +461,5 @@ def main(argv=None) -> int:
     if rank() == 0 and metrics: print(json.dumps(metrics))
     return 0
 
+# %% ../nbs/05_training.ipynb #dff6b0ad
 if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())   # `python -m musechat.train`, not a notebook
