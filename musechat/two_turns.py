@@ -34,7 +34,7 @@ def fusion_data(preset: Preset | str, world, rows, progress: bool = True, device
     text = extract_text_features(clip, tokenizer, {**turn_texts(convs['train']), **turn_texts(convs['test'])}, device, progress=progress)
     return dict(video=mvp['video'], music=mvp['music'], text=text, mvp=mvp, **convs)
 
-# %% ../nbs/14_two_turns.ipynb #8d322229
+# %% ../nbs/14_two_turns.ipynb #2221fe80
 @dataclass(frozen=True)
 class FusionSettings:
     "One MVT-Fusion run: how `fit` trains it and the model's sizes (the variant is given apart, as config fields)."
@@ -49,7 +49,7 @@ class FusionSettings:
         name = get_preset(preset).name
         return {'paper': cls(TrainSettings(epochs=10, batch_size=34, lr=4e-5, weight_decay=5e-4, warmup=.01, checkpoint_every=5000,
                                            num_workers=4, log_every=50)),
-                'toy': cls(TrainSettings(epochs=10, batch_size=128, lr=1e-3, weight_decay=5e-4, warmup=.05), embed_dim=128,
+                'toy': cls(TrainSettings(epochs=10, batch_size=128, lr=1e-3, weight_decay=5e-4, warmup=.05), embed_dim=64,
                            num_self_layers=2, num_heads=4),
                 'smoke': cls(TrainSettings(epochs=8, batch_size=32, lr=1e-3, weight_decay=5e-4, warmup=.05), embed_dim=32,
                              num_self_layers=1, num_heads=2)}[name]
