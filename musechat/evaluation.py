@@ -10,7 +10,7 @@ import pandas as pd
 # %% auto #0
 __all__ = ['PAPER_TABLE1', 'PAPER_TABLE5', 'MODEL_ALIASES', 'make_pools', 'cosine_similarity', 'ranks_from_similarity',
            'target_ranks', 'retrieval_metrics', 'success_rate', 'chance_metrics', 'pooled_metrics', 'evaluate_pool',
-           'evaluate_pools', 'track_embedding', 'metrics_table', 'beside_paper', 'bootstrap_verdict',
+           'evaluate_pools', 'track_embedding', 'segment_means', 'metrics_table', 'beside_paper', 'bootstrap_verdict',
            'plot_rank_distribution']
 
 # %% ../nbs/09_evaluation.ipynb #239f4936
@@ -155,7 +155,7 @@ def evaluate_pools(q, m, pools, q2=None, ks=(1, 5, 10)) -> dict:
         per_pool.append(evaluate_pool(q[idx], m[idx], None if q2 is None else q2[idx], ks))
     return pooled_metrics(per_pool)
 
-# %% ../nbs/09_evaluation.ipynb #e3678be2
+# %% ../nbs/09_evaluation.ipynb #d2bd5cea
 def track_embedding(segment_embeddings):
     "The mean over segments: (S, d) -> (d,) or (n, S, d) -> (n, d) (the paper: 12 segments of 10 s per 120 s clip)."
     x = segment_embeddings
@@ -165,6 +165,13 @@ def track_embedding(segment_embeddings):
         raise ValueError(f"segment embeddings must be (S, d) for one track or (n, S, d) for n tracks, got shape {tuple(x.shape)}")
     if x.shape[-2] == 0: raise ValueError("no segments to average")
     return x.mean(dim=-2) if is_torch else x.mean(axis=-2)
+
+def segment_means(rows, counts) -> np.ndarray:
+    "The ragged form: `rows` `(sum(counts), d)` holds the segments of consecutive tracks, `counts[i]` of track i -> `(len(counts), d)`."
+    rows, counts = np.asarray(rows), np.asarray(counts)
+    if (counts < 1).any(): raise ValueError("every track needs one segment at least")
+    if counts.sum() != len(rows): raise ValueError(f"counts add up to {counts.sum()}, but there are {len(rows)} rows")
+    return np.add.reduceat(rows, np.r_[0, counts.cumsum()[:-1]], axis=0) / counts[:, None]
 
 # %% ../nbs/09_evaluation.ipynb #81aaf483
 #: Our model names -> the paper's, for names that differ (exact matches need no entry).

@@ -18,8 +18,8 @@ __all__ = ['CHECKPOINT_KEYS', 'CHECKPOINT_FORMAT', 'LOG_FIELDS', 'MODELS', 'Trai
            'distributed_env', 'alone', 'is_distributed', 'rank', 'world_size', 'barrier', 'resolve_device',
            'init_distributed', 'gather_with_grad', 'cmc_loss', 'CheckpointError', 'rng_state', 'set_rng_state',
            'seed_everything', 'checkpoint_path', 'save_checkpoint', 'load_checkpoint', 'latest_checkpoint',
-           'ResumableSampler', 'sample_rng', 'clamp_temperature_', 'autocast', 'enable_gradient_checkpointing',
-           'FitResult', 'fit', 'read_train_log', 'plot_training', 'main']
+           'ResumableSampler', 'sample_rng', 'LearnableTemperature', 'temperature_parameters', 'clamp_temperature_',
+           'autocast', 'enable_gradient_checkpointing', 'FitResult', 'fit', 'read_train_log', 'plot_training', 'main']
 
 # %% ../nbs/05_training.ipynb #375d41c5
 @dataclass(frozen=True)
@@ -233,7 +233,7 @@ class ResumableSampler(DistributedSampler):
     def __iter__(self): return iter(list(super().__iter__())[self.start:])
     def __len__(self): return self.num_samples - self.start
 
-# %% ../nbs/05_training.ipynb #0f58c18a
+# %% ../nbs/05_training.ipynb #4b77b3fb
 def sample_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
     "The random generator of one sample in one epoch: the same in any process, worker, or resumed run."
     return np.random.default_rng([seed, epoch, index])
@@ -250,11 +250,21 @@ def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
         if p.requires_grad: (decay if p.ndim >= 2 and 'temperature' not in name else rest).append(p)
     return [{'params': decay, 'weight_decay': weight_decay}, {'params': rest, 'weight_decay': 0.}]
 
-def clamp_temperature_(model: nn.Module, lo: float, hi: float):
-    "Clamp every learnable `log_temperature` of `model` to `[log lo, log hi]` in place."
+class LearnableTemperature:
+    "Mixin for a model with a learnable temperature τ: kept as `log_temperature` (so τ stays positive), clamped by `fit`."
+    def init_temperature(self, value: float):
+        self.log_temperature = nn.Parameter(torch.tensor(math.log(value)))
+    @property
+    def temperature(self) -> torch.Tensor: return self.log_temperature.exp()
+
+def temperature_parameters(model: nn.Module) -> list:
+    "Every learnable `log_temperature` inside `model` (what `fit` clamps after each step)."
+    return [p for name, p in model.named_parameters() if name.endswith('log_temperature')]
+
+def clamp_temperature_(params, lo: float, hi: float):
+    "Clamp the `log_temperature` parameters `params` to `[log lo, log hi]` in place."
     with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith('log_temperature'): p.clamp_(math.log(lo), math.log(hi))
+        for p in params: p.clamp_(math.log(lo), math.log(hi))
 
 def autocast(device: torch.device, precision: str = 'auto'):
     "bf16 autocast on CUDA (`precision` 'auto' or 'bf16'); nothing on a CPU or with 'fp32'."
@@ -279,7 +289,7 @@ class FitResult:
 
 LOG_FIELDS = ('step', 'epoch', 'loss', 'lr', 'temperature', 'samples_per_s')
 
-# %% ../nbs/05_training.ipynb #0f30a95f
+# %% ../nbs/05_training.ipynb #763643e9
 def fit(model: nn.Module, dataset: Dataset, settings: TrainSettings, device=None, out=None, *, collate_fn=None,
         resume: str | Path | None = None, progress: bool = True, desc: str = 'training', callback=None,
         distributed: bool = True) -> FitResult:
@@ -323,6 +333,7 @@ def fit(model: nn.Module, dataset: Dataset, settings: TrainSettings, device=None
     if settings.gradient_checkpointing: enable_gradient_checkpointing(model)
     opt = torch.optim.AdamW(_param_groups(model, settings.weight_decay), lr=settings.lr, fused=device.type == 'cuda')
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, total, warm, settings.schedule))
+    temperatures = temperature_parameters(model)
     step, epoch, batch_in_epoch = 0, 0, 0
     if state is not None:
         model.load_state_dict(state['model']); opt.load_state_dict(state['optimizer']); sched.load_state_dict(state['scheduler'])
@@ -362,7 +373,7 @@ def fit(model: nn.Module, dataset: Dataset, settings: TrainSettings, device=None
             loss.backward()
             if settings.grad_clip: torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
             opt.step(); sched.step()
-            clamp_temperature_(model, settings.min_temperature, settings.max_temperature)
+            clamp_temperature_(temperatures, settings.min_temperature, settings.max_temperature)
             step += 1; batch_in_epoch += 1; n_last += settings.batch_size * n_proc
             running.append(loss.detach())
             if step % settings.log_every == 0 or step == total:

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
+from musechat.train import LearnableTemperature
 
 PEAKS = {'H100': 989.4e12, 'H200': 989.4e12, 'A100': 312e12}
 TINY = False   # --tiny: small configurations, to check the script itself on a CPU in seconds
@@ -74,7 +75,7 @@ class RandomPool(Dataset):
     def __len__(self): return self.n
     def __getitem__(self, i): return {k: v[i % len(v)] for k, v in self.pool.items()}
 
-class TwoASTStep(nn.Module):
+class TwoASTStep(LearnableTemperature, nn.Module):
     """The heavy part of an MVT-Fusion training step: AST g^m fine-tuned on the target music and a second AST on the
     candidate music; x_f = proj(x_v) + proj(candidate cls) against proj(target cls), CMC loss."""
     def __init__(self, attn: str = 'sdpa'):
@@ -85,10 +86,8 @@ class TwoASTStep(nn.Module):
         self.target_ast, self.candidate_ast = ASTModel(cfg), ASTModel(cfg)
         d = cfg.hidden_size
         self.video_proj, self.cand_proj, self.music_proj = nn.Linear(512, 256), nn.Linear(d, 256), nn.Linear(d, 256)
-        self.log_temperature = nn.Parameter(torch.tensor(math.log(.1)))
+        self.init_temperature(.1)
         self.loss_fn = cmc_loss
-    @property
-    def temperature(self): return self.log_temperature.exp()
     def forward(self, video, candidate, target):
         cand = self.candidate_ast(input_values=candidate).last_hidden_state[:, 0]
         tgt = self.target_ast(input_values=target).last_hidden_state[:, 0]
