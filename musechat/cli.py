@@ -13,9 +13,10 @@ from .media import prepare_videos
 from .stats import report_dataset
 
 # %% auto #0
-__all__ = ['REPRODUCTION_STEPS', 'Reproduction', 'step_dataset', 'step_first_turn', 'step_dialogues', 'reproduce', 'main']
+__all__ = ['TABLE_SEEDS', 'REPRODUCTION_STEPS', 'Reproduction', 'step_dataset', 'step_first_turn', 'step_dialogues',
+           'step_two_turns', 'reproduce', 'main']
 
-# %% ../nbs/99_cli.ipynb #d15677d7
+# %% ../nbs/99_cli.ipynb #9de779a8
 @dataclass
 class Reproduction:
     "What every step of `reproduce` works with."
@@ -38,12 +39,15 @@ def step_first_turn(r: Reproduction):
     r.candidates = mvp['candidates']
 
 def step_dialogues(r: Reproduction):
-    "The two-turn conversations: the dialogue dataset in DIR/dataset."
+    "The two-turn conversations: the dialogue dataset in DIR/dialogues/<world, tags, generator>/dataset."
     import pandas as pd
-    from musechat.dialogue import build_dialogue_dataset, default_dialogue_generator, dialogue_summary
+    from musechat.dialogue import build_dialogue_dataset, default_dialogue_generator, dialogue_summary, dialogue_dir
+    from musechat.tagging import dialogue_rows
     generator = default_dialogue_generator(r.preset)
-    dsd = build_dialogue_dataset(r.world, r.rows, r.candidates, generator, r.out, verbose=False)
-    s = dialogue_summary(r.out)
+    rows = dialogue_rows(r.preset, r.world, r.rows, progress=False)      # the tags a tagger hears, as the paper's musicnn
+    out = r.out / 'dialogues' / dialogue_dir(r.world, generator, rows).name
+    dsd = build_dialogue_dataset(r.world, rows, r.candidates, generator, out, verbose=False)
+    s = dialogue_summary(out)
     counts = pd.DataFrame([
         {'what': 'conversations (quartets)', 'ours': s['accepted'], 'paper': 98_206},
         {'what': 'train', 'ours': len(dsd['train']), 'paper': 88_000},
@@ -55,12 +59,43 @@ def step_dialogues(r: Reproduction):
     reasons = ', '.join(f'{k}: {v}' for k, v in s['rejected_by_reason'].items()) or 'none'
     r.report.add('The dialogue dataset (§3, supplement §8.2)',
                  f"Quartets (video, candidate music, target music, conversation) written by `{s['generator']}` and saved with "
-                 f"`save_to_disk` in `dataset/` (conversations in `conversations.jsonl`). Rejected by reason: {reasons}. "
+                 f"`save_to_disk` in `{out.relative_to(r.out)}/dataset/` (conversations in `conversations.jsonl`), from the tags the "
+                 f"tagger hears in each track's audio (the paper: musicnn's). Rejected by reason: {reasons}. "
                  f"One test conversation (target: {example['target_title']!r}; candidate: {example['candidate_title']!r}):\n\n{turns}",
                  tables=[('dialogue_summary', counts, 'The dialogue dataset beside the paper\'s')])
 
+#: Training seeds of every model of the retrieval tables, per preset (the smoke preset runs each code path once).
+TABLE_SEEDS = {'paper': (0, 1, 2), 'toy': (0, 1, 2), 'smoke': (0,)}
+
+def step_two_turns(r: Reproduction):
+    "MVT-Fusion, its baselines and ablations: Tables 1, 2, 5, 6 and 7, and the evidence ladder."
+    from musechat.two_turns import fusion_data
+    from musechat.tables import run_models, retrieval_tables, plot_tables, TABLES
+    from musechat.evidence import evidence_ladder
+    data = fusion_data(r.preset, r.world, r.rows, progress=False)
+    pool, seeds, draws = min(r.preset.test_pool_size, len(data['test'])), TABLE_SEEDS[r.preset.name], 5
+    runs = run_models(r.preset, r.world, r.rows, data, seeds=seeds, draws=draws, progress=False)
+    tables = retrieval_tables(runs, pool)
+    plot_tables(runs, path=r.report.figure_path('tables_r1.png'), pool_size=pool)
+    how = (f"{len(data['test'])} test videos in pools of {pool} (chance: R@1 = {100 / pool:g}%), drawn {draws} times; every model trained "
+           f"with {len(seeds)} seed(s). Cells: mean ± std over seeds; the paper's value beside (pools of 500). Verdicts: a paired "
+           f"bootstrap (10,000 resamples) of the per-video R@1 (or SR), averaged over seeds and draws: *holds* when the 95% interval of "
+           f"the difference lies on the paper's side of zero, *reversed* on the other, *within noise* across it; for the paper's "
+           f"equalities (≈), *holds* means within noise.")
+    for i, (name, t) in enumerate(tables.items()):
+        r.report.add(t['title'], how if i == 0 else '', figures=[('tables_r1.png', 'R@1 of every row: ours (bars, dots for seeds) and the paper (◆)')] if i == 0 else (),
+                     tables=[(name, t['frame'].round(3), f"{t['title']} (numbers)"), (f'{name}_beside_paper', t['readable'], 'Beside the paper'),
+                             (f'{name}_verdicts', t['verdicts'], "The paper's comparisons, checked")])
+    models = {'MVP (video)': [m for m, _ in runs['MVP']['turn 1']],
+              'MuseChat, turn 2 (video + candidate + words)': [m for m, _ in runs['MuseChat (ours)']['turn 2']]}
+    ladder = evidence_ladder(data, pool, seeds=(0,), draws=draws, models=models)
+    r.report.add('The evidence ladder', "How much each input tells about the target on the test set, from the world's truth down "
+                 "to the models: (a) an oracle ranking each pool by the tags the user's words name; (b) small MLP probes on the frozen "
+                 "features (one seed); (c) the trained models (all seeds). A rung far below the one above it is where information is lost "
+                 "(see `nbs/15_evidence.ipynb`).", tables=[('evidence_ladder', ladder.round(2), 'The evidence ladder (R@1 in %, pools as above)')])
+
 #: The steps of `musechat reproduce`, in order; each takes a `Reproduction`.
-REPRODUCTION_STEPS = [step_dataset, step_first_turn, step_dialogues]
+REPRODUCTION_STEPS = [step_dataset, step_first_turn, step_dialogues, step_two_turns]
 
 def _link_world(out: Path, world: Path):
     link = out / 'world'

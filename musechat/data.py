@@ -40,7 +40,7 @@ class SegmentPairs(Dataset):
         t = self.ids[i]
         return {'video': _tensor(self.video.get(t, 'frame_mean')[s]), 'music': _tensor(self.music.get(t, 'cls')[s])}
 
-# %% ../nbs/08_data.ipynb #724af583
+# %% ../nbs/08_data.ipynb #1fbd7750
 def quartet_key(example: dict) -> str:
     "The id of one conversation: target and candidate track (a video has one candidate)."
     return f"{example['target_track_id']}|{example['candidate_track_id']}"
@@ -50,11 +50,17 @@ def turn_texts(conversations, turn: int = 3) -> dict:
     return {quartet_key(e): e['turns'][turn - 1] for e in conversations}
 
 class Quartets(Dataset):
-    """MVT-Fusion's samples, one per segment of each conversation of `conversations` (a split of the dialogue dataset):
+    """MVT-Fusion's samples from the conversations of `conversations` (a split of the dialogue dataset):
     `video` $x^{\\bar v}$, `candidate_tokens` $x^m$ `(t, d_m)`, `candidate_cls`, `text_tokens` $x^t$ `(L, d_t)`, and
-    `target` $x^{m_t cls}$, the positive."""
-    def __init__(self, conversations, video: FeatureStore, music: FeatureStore, text: FeatureStore):
-        self.video, self.music, self.text = video, music, text
+    `target` $x^{m_t cls}$, the positive, of one segment.
+
+    `segments='all'`: one item per (conversation, segment), as the paper trains and as evaluation embeds; `'random'`:
+    one item per conversation, its segment drawn anew each epoch (as `SegmentPairs`): as many distinct pairs an epoch
+    as there are conversations, a fraction of the cost."""
+    def __init__(self, conversations, video: FeatureStore, music: FeatureStore, text: FeatureStore, segments: str = 'all',
+                 seed: int = 0):
+        if segments not in ('random', 'all'): raise ValueError(f"segments={segments!r}: 'random' or 'all'")
+        self.video, self.music, self.text, self.segments, self.seed, self.epoch = video, music, text, segments, seed, 0
         self.convs, skipped = [], 0
         for e in conversations:
             ids = (e['target_track_id'], e['candidate_track_id'])
@@ -63,14 +69,16 @@ class Quartets(Dataset):
             else: skipped += 1
         if not self.convs: raise ValueError(f"none of the {skipped} conversations has its video, musics and turn in the feature stores")
         self.skipped = skipped
-        self.items = [(c, s) for c, q in enumerate(self.convs)
-                      for s in range(min(len(video.get(q['target'], 'frame_mean')), len(music.get(q['target'], 'cls')),
-                                         len(music.get(q['candidate'], 'cls'))))]
+        self.n_seg = [min(len(video.get(q['target'], 'frame_mean')), len(music.get(q['target'], 'cls')),
+                          len(music.get(q['candidate'], 'cls'))) for q in self.convs]
+        self.items = [(c, s) for c, n in enumerate(self.n_seg) for s in range(n)]    # every (conversation, segment)
 
-    def __len__(self): return len(self.items)
+    def set_epoch(self, epoch: int): self.epoch = epoch
+    def __len__(self): return len(self.items) if self.segments == 'all' else len(self.convs)
 
     def __getitem__(self, index):
-        c, s = self.items[index]
+        if self.segments == 'all': c, s = self.items[index]
+        else: c = index; s = int(sample_rng(self.seed, self.epoch, index).integers(self.n_seg[c]))
         q = self.convs[c]
         return {'video': _tensor(self.video.get(q['target'], 'frame_mean')[s]),
                 'candidate_tokens': _tensor(self.music.get(q['candidate'], 'tokens')[s]),

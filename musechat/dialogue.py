@@ -22,8 +22,8 @@ __all__ = ['PROMPT_FILE', 'MUSIC_FIELDS', 'ROLES', 'SIMULATOR_VERSION', 'load_pr
            'rule_violations', 'check_reply', 'tag_phrase', 'music_phrases', 'music_reference',
            'SimulatedDialogueGenerator', 'pair_key', 'DialogueStore', 'DialogueRun', 'run_dialogues',
            'DialogueEndpointError', 'OpenAIDialogueGenerator', 'dialogue_pairs', 'default_dialogue_generator',
-           'dialogue_dir', 'summarize_dialogues', 'format_summary', 'build_dialogue_dataset', 'load_dialogue_dataset',
-           'dialogue_summary', 'format_conversation']
+           'tags_fingerprint', 'dialogue_dir', 'summarize_dialogues', 'format_summary', 'build_dialogue_dataset',
+           'load_dialogue_dataset', 'dialogue_summary', 'format_conversation']
 
 # %% ../nbs/11_dialogue.ipynb #e46e861b
 PROMPT_FILE = 'dialogue_prompt.txt'
@@ -601,7 +601,7 @@ class OpenAIDialogueGenerator:
         return _record(target, candidate, self.tag, 'rejected', reason=last['reason'], detail=last['detail'], retryable=False,
                        attempts=self.max_attempts, failures=failures, reply=self._redact(reply)[:4000] if reply else None)
 
-# %% ../nbs/11_dialogue.ipynb #848179e8
+# %% ../nbs/11_dialogue.ipynb #e54fb753
 def _dataset_features():
     from datasets import Features, List, Value
     text, texts = Value('string'), List(Value('string'))
@@ -630,9 +630,16 @@ def default_dialogue_generator(preset: Preset | str | None = None):
     if name == 'paper' and (os.environ.get('OPENAI_API_KEY') or os.environ.get('OPENAI_BASE_URL')): return OpenAIDialogueGenerator()
     return SimulatedDialogueGenerator()
 
-def dialogue_dir(world, generator) -> Path:
-    "Where a world's conversations from `generator` are kept: `<musechat home>/dialogues/<world>-<its manifest's fingerprint>-<generator>`."
-    return musechat_home() / 'dialogues' / f"{Path(world).name}-{world_fingerprint(world)}-{generator.tag}"
+def tags_fingerprint(rows) -> str:
+    "A short hash of every row's tags: conversations written from other tags (another tagger) live in another store."
+    import hashlib
+    return hashlib.sha1(json.dumps([[r['track_id'], r.get('msd_tags'), r.get('mtt_tags')] for r in rows]).encode()).hexdigest()[:8]
+
+def dialogue_dir(world, generator, rows=None) -> Path:
+    """Where a world's conversations from `generator` are kept: `<musechat home>/dialogues/<world>-<its manifest's
+    fingerprint>[-<the tags of rows>]-<generator>`."""
+    tags = '' if rows is None else f"-{tags_fingerprint(rows)}"
+    return musechat_home() / 'dialogues' / f"{Path(world).name}-{world_fingerprint(world)}{tags}-{generator.tag}"
 
 def _quartet(target: dict, candidate: dict, entry: dict, record: dict) -> dict:
     sim = entry.get('similarity')
@@ -671,7 +678,7 @@ def build_dialogue_dataset(world, rows, candidates, generator=None, out_dir=None
                            limit: int | None = None, retry_failed: bool = False, progress: bool = True, verbose: bool = True):
     "The quartets (video, candidate `m_c`, target, `t1..t4`) as a `DatasetDict` (train, test), saved in `out_dir/dataset`."
     generator = generator or SimulatedDialogueGenerator()
-    out_dir = Path(out_dir) if out_dir else dialogue_dir(world, generator)
+    out_dir = Path(out_dir) if out_dir else dialogue_dir(world, generator, rows)
     with exclusive(out_dir / '.build.lock'):    # two notebooks building the same store: one writes, the other then reuses
         return _build_dialogue_dataset(world, rows, candidates, generator, out_dir, concurrency, limit, retry_failed, progress, verbose)
 

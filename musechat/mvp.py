@@ -181,13 +181,15 @@ def train_run(preset: Preset | str, out, world=None, resume=None, device=None, o
     barrier()
     return metrics
 
-# %% ../nbs/10_mvp.ipynb #47f34647
-def toy_mvp(preset: Preset, world, rows, progress: bool = True, device=None):
-    "MVP for `world` (trained once, resumed if interrupted, then loaded), its log, the embeddings and the candidates."
+# %% ../nbs/10_mvp.ipynb #36a83577
+def toy_mvp(preset: Preset, world, rows, progress: bool = True, device=None, seed: int | None = None):
+    """MVP for `world` (trained once, resumed if interrupted, then loaded), its log, the embeddings and the candidates.
+    `seed`: train with another seed than the preset's (the tables train three; the candidates come from the default)."""
     video, music = world_features(preset, world, rows, progress=progress, device=device)
     ids = [r['track_id'] for r in rows if r['track_id'] in video and r['track_id'] in music]
     train_ids = [r['track_id'] for r in rows if r['split'] == 'train' and r['track_id'] in video and r['track_id'] in music]
     settings = MVPSettings.for_preset(preset)
+    if seed is not None: settings = replace(settings, train=replace(settings.train, seed=seed))
     where = musechat_home() / 'models' / 'mvp' / f"{Path(world).name}-{run_key(video, music, train_ids, settings)}"
     if (where / 'model' / 'config.json').exists():
         model, history = MVP.from_pretrained(where / 'model').eval(), read_train_log(where)
@@ -196,7 +198,8 @@ def toy_mvp(preset: Preset, world, rows, progress: bool = True, device=None):
         model.save_pretrained(where / 'model')
     V, M = embed_tracks(model, video, music, ids, device)
     candidates = retrieve_candidates(V, M, ids, preset.candidate_pool_size, seed=preset.seed)
-    return dict(model=model, history=history, V=V, M=M, ids=ids, candidates=candidates, video=video, music=music, out=where)
+    return dict(model=model, history=history, V=V, M=M, ids=ids, candidates=candidates, video=video, music=music, out=where,
+                seed=settings.train.seed)
 
 def run_key(video: FeatureStore, music: FeatureStore, ids, settings) -> str:
     "A short hash of what a model is trained on (the stores, named by their encoders' fingerprints and parts, and the ids) and how."

@@ -13,9 +13,10 @@ from .tags import tag_vocabulary
 from .encoders import tag_labels, load_pretrained, load_checked_model, features
 
 # %% auto #0
-__all__ = ['DEFAULT_CLAP', 'Tagger', 'ASTTagger', 'ClapTagger', 'load_tagger', 'default_tagger', 'tag_manifest']
+__all__ = ['DEFAULT_CLAP', 'Tagger', 'ASTTagger', 'ClapTagger', 'load_tagger', 'default_tagger', 'tag_manifest', 'world_tags',
+           'dialogue_rows']
 
-# %% ../nbs/12_tagging.ipynb #f7b4896b
+# %% ../nbs/12_tagging.ipynb #328206b7
 DEFAULT_CLAP = 'laion/clap-htsat-unfused'
 
 class Tagger:
@@ -27,9 +28,11 @@ class Tagger:
         raise NotImplementedError
 
     def top_tags(self, audio: np.ndarray, k: int = 5) -> dict:
-        msd, mtt = self.scores(np.atleast_2d(audio))
-        pick = lambda s, voc: [tag_vocabulary(voc)[i] for i in np.argsort(-s, kind='stable')[:k]]
-        return {'msd_tags': pick(msd, 'msd'), 'mtt_tags': pick(mtt, 'mtt')}
+        return _top(*self.scores(np.atleast_2d(audio)), k)
+
+def _top(msd: np.ndarray, mtt: np.ndarray, k: int) -> dict:
+    pick = lambda s, voc: [tag_vocabulary(voc)[i] for i in np.argsort(-s, kind='stable')[:k]]
+    return {'msd_tags': pick(msd, 'msd'), 'mtt_tags': pick(mtt, 'mtt')}
 
 class ASTTagger(Tagger):
     "A multi-label `ASTForAudioClassification` over `tag_labels()` (the toy world's mini-AST), by folder or hub name."
@@ -42,11 +45,20 @@ class ASTTagger(Tagger):
         self.extractor = load_pretrained(ASTFeatureExtractor.from_pretrained, name_or_path, "an AST tagger's feature extractor")
         self.sample_rate = self.extractor.sampling_rate
 
-    @torch.no_grad()
     def scores(self, audio):
         x = self.extractor(list(audio), sampling_rate=self.sample_rate, return_tensors='pt')['input_values']
-        p = torch.sigmoid(self.model(input_values=x).logits).mean(0).numpy()
+        return self.fbank_scores(x)
+
+    @torch.no_grad()
+    def fbank_scores(self, fbank) -> tuple[np.ndarray, np.ndarray]:
+        "The same from the spectrograms `(segments, max_length, mel_bins)` the feature extractor would give."
+        p = torch.sigmoid(self.model(input_values=torch.as_tensor(np.asarray(fbank, np.float32))).logits).mean(0).numpy()
         return p[:50], p[50:]
+
+    def top_tags(self, audio=None, k: int = 5, fbank=None) -> dict:
+        "The top `k` MSD and MTT tags from `audio` `(segments, samples)`, or from `fbank`."
+        if fbank is None: return super().top_tags(audio, k)
+        return _top(*self.fbank_scores(fbank), k)
 
 class ClapTagger(Tagger):
     "Zero-shot tagging with a CLAP model: cosine between the audio and a sentence per tag (a stand-in for musicnn)."
@@ -84,11 +96,11 @@ def load_tagger(name_or_path) -> Tagger:
     raise ValueError(f"{name_or_path}: a {config.model_type!r} model is not a tagger (use an AST tagger or a CLAP model)")
 
 def default_tagger(preset: Preset | str) -> str:
-    "The tagger `musechat prepare` uses: the toy world's mini-AST for toy and smoke, CLAP zero-shot for the paper."
+    "The tagger `musechat prepare` uses: the toy world's mini-AST tagger for toy and smoke, CLAP zero-shot for the paper."
     preset = get_preset(preset)
     if preset.name == 'paper': return DEFAULT_CLAP
     from musechat.encoders import toy_encoders
-    return str(toy_encoders(preset)['ast'])
+    return str(toy_encoders(preset)['tagger'])
 
 # %% ../nbs/12_tagging.ipynb #9bfcfcc7
 def tag_manifest(out, tagger: Tagger, progress: bool = True) -> int:
@@ -100,3 +112,32 @@ def tag_manifest(out, tagger: Tagger, progress: bool = True) -> int:
         r.update(tagger.top_tags(audio))
     write_jsonl_atomic(out / 'manifest.jsonl', rows)
     return len(todo)
+
+# %% ../nbs/12_tagging.ipynb #755f6631
+def world_tags(preset: Preset | str, world, rows=None, tagger=None, progress: bool = True) -> list[dict]:
+    """The rows of the toy `world` (all of them, or `rows`) with the top-5 tags its `tagger` (default: the toy world's)
+    hears in their audio; the world's own tags move to `label_msd_tags`, `label_mtt_tags`."""
+    import json
+    from musechat.core import musechat_home, write_text_atomic, exclusive
+    from musechat.world import load_manifest, world_fingerprint
+    from musechat.media import load_model_inputs, cache_model_inputs
+    from musechat.features import model_fingerprint
+    preset, world = get_preset(preset), Path(world)
+    rows = load_manifest(world) if rows is None else rows
+    tagger = tagger if isinstance(tagger, Tagger) else load_tagger(tagger or default_tagger(preset))
+    if not isinstance(tagger, ASTTagger): raise ValueError(f"world_tags reads the toy world's spectrograms: it needs an AST tagger, got {type(tagger).__name__}")
+    path = musechat_home() / 'tags' / f"{world.name}-{world_fingerprint(world)}-{model_fingerprint(tagger.model)}.json"
+    with exclusive(path.with_suffix('.lock')):
+        known = json.loads(path.read_text()) if path.exists() else {}
+        todo = [r for r in rows if r['track_id'] not in known]
+        if todo: cache_model_inputs(world, todo, preset, progress=progress)
+        for r in tqdm(todo, desc='tagging the world', unit='track', disable=not progress or not todo):
+            known[r['track_id']] = tagger.top_tags(fbank=load_model_inputs(world, r['track_id'], preset)[1])
+        if todo: write_text_atomic(path, json.dumps(known) + '\n')
+    return [{**r, 'label_msd_tags': r['msd_tags'], 'label_mtt_tags': r['mtt_tags'], **known[r['track_id']]} for r in rows]
+
+#| export
+def dialogue_rows(preset: Preset | str, world, rows, progress: bool = True) -> list[dict]:
+    """The rows conversations are written from: a toy world's, tagged by its tagger (`world_tags`); a prepared folder's
+    (the paper preset) as they are, since `musechat prepare` tagged them already."""
+    return list(rows) if get_preset(preset).name == 'paper' else world_tags(preset, world, rows, progress=progress)

@@ -22,7 +22,7 @@ def test_reproduce_smoke(home, tmp_path):
         assert (out / 'figures' / fig).stat().st_size > 10_000 and f'figures/{fig}' in report
     assert (out / 'world' / 'manifest.jsonl').exists() and (out / 'tables' / 'world_summary.csv').exists()
     assert (out / 'tables' / 'table5_first_turn.csv').read_text().startswith('model,MR,R@1,R@5,R@10')
-    assert len((out / 'candidates.jsonl').read_text().splitlines()) == 120 and (out / 'dataset' / 'dataset_dict.json').exists()
+    assert len((out / 'candidates.jsonl').read_text().splitlines()) == 120 and len(list(out.glob('dialogues/*/dataset/dataset_dict.json'))) == 1
     rows = [json.loads(l) for l in (out / 'world' / 'manifest.jsonl').read_text().splitlines()]
     assert len(rows) == 120 and all(len(r['msd_tags']) == 5 and len(r['mtt_tags']) == 5 for r in rows)
     again = run('reproduce', '--preset', 'smoke', '--out', out)  # reuses the world and the output folder
