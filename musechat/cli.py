@@ -16,7 +16,7 @@ from .stats import report_dataset
 __all__ = ['TABLE_SEEDS', 'REPRODUCTION_STEPS', 'Reproduction', 'step_dataset', 'step_first_turn', 'step_dialogues',
            'step_two_turns', 'reproduce', 'main']
 
-# %% ../nbs/99_cli.ipynb #9de779a8
+# %% ../nbs/99_cli.ipynb #921df37b
 @dataclass
 class Reproduction:
     "What every step of `reproduce` works with."
@@ -88,7 +88,8 @@ def step_two_turns(r: Reproduction):
                              (f'{name}_verdicts', t['verdicts'], "The paper's comparisons, checked")])
     models = {'MVP (video)': [m for m, _ in runs['MVP']['turn 1']],
               'MuseChat, turn 2 (video + candidate + words)': [m for m, _ in runs['MuseChat (ours)']['turn 2']]}
-    ladder = evidence_ladder(data, pool, seeds=(0,), draws=draws, models=models)
+    from musechat.tagging import dialogue_rows
+    ladder = evidence_ladder(data, pool, seeds=(0,), draws=draws, models=models, rows=dialogue_rows(r.preset, r.world, r.rows, progress=False))
     r.report.add('The evidence ladder', "How much each input tells about the target on the test set, from the world's truth down "
                  "to the models: (a) an oracle ranking each pool by the tags the user's words name; (b) small MLP probes on the frozen "
                  "features (one seed); (c) the trained models (all seeds). A rung far below the one above it is where information is lost "

@@ -40,7 +40,7 @@ class SegmentPairs(Dataset):
         t = self.ids[i]
         return {'video': _tensor(self.video.get(t, 'frame_mean')[s]), 'music': _tensor(self.music.get(t, 'cls')[s])}
 
-# %% ../nbs/08_data.ipynb #1fbd7750
+# %% ../nbs/08_data.ipynb #420f4a9d
 def quartet_key(example: dict) -> str:
     "The id of one conversation: target and candidate track (a video has one candidate)."
     return f"{example['target_track_id']}|{example['candidate_track_id']}"
@@ -56,11 +56,13 @@ class Quartets(Dataset):
 
     `segments='all'`: one item per (conversation, segment), as the paper trains and as evaluation embeds; `'random'`:
     one item per conversation, its segment drawn anew each epoch (as `SegmentPairs`): as many distinct pairs an epoch
-    as there are conversations, a fraction of the cost."""
+    as there are conversations, a fraction of the cost. `in_memory`: keep each conversation's tensors once read (a small
+    world's train set fits; a paper-scale one reads the memory-mapped store every time)."""
     def __init__(self, conversations, video: FeatureStore, music: FeatureStore, text: FeatureStore, segments: str = 'all',
-                 seed: int = 0):
+                 seed: int = 0, in_memory: bool = False):
         if segments not in ('random', 'all'): raise ValueError(f"segments={segments!r}: 'random' or 'all'")
         self.video, self.music, self.text, self.segments, self.seed, self.epoch = video, music, text, segments, seed, 0
+        self._memory = {} if in_memory else None
         self.convs, skipped = [], 0
         for e in conversations:
             ids = (e['target_track_id'], e['candidate_track_id'])
@@ -79,6 +81,11 @@ class Quartets(Dataset):
     def __getitem__(self, index):
         if self.segments == 'all': c, s = self.items[index]
         else: c = index; s = int(sample_rng(self.seed, self.epoch, index).integers(self.n_seg[c]))
+        if self._memory is None: return self._read(c, s)
+        if c not in self._memory: self._memory[c] = self._read(c, slice(None))
+        return {k: v if k == 'text_tokens' else v[s] for k, v in self._memory[c].items()}
+
+    def _read(self, c: int, s) -> dict:
         q = self.convs[c]
         return {'video': _tensor(self.video.get(q['target'], 'frame_mean')[s]),
                 'candidate_tokens': _tensor(self.music.get(q['candidate'], 'tokens')[s]),

@@ -169,14 +169,15 @@ def zero_shot_prompts(attribute: str) -> dict:
     "One text prompt per value of a visible attribute, for zero-shot classification with g^t."
     return {value: f'a music video {phrase}' for value, phrase in VISIBLE_PHRASES[attribute].items()}
 
-# %% ../nbs/06_encoders.ipynb #62776834
-def toy_text_corpus(rows, seed: int = 0) -> list[str]:
+# %% ../nbs/06_encoders.ipynb #af177e59
+def toy_text_corpus(rows, seed: int = 0, conversations: bool = True) -> list[str]:
     """The toy world's text: every track's full caption, the zero-shot prompts, the MSD and MTT tags, titles, names, albums,
-    artists, and one simulated conversation per track about it and another track of `rows` drawn at random."""
+    artists, and (`conversations`) one simulated conversation per track about it and another track of `rows` drawn at random."""
     from musechat.dialogue import SimulatedDialogueGenerator
     texts = [toy_caption(r['attributes']) for r in rows]
     rng, talk = np.random.default_rng(seed), SimulatedDialogueGenerator(seed=seed + 1)
-    texts += [t for r in rows for c in [rows[int(rng.integers(len(rows)))]] if c is not r for t in talk.conversation(r, c)]
+    if conversations:
+        texts += [t for r in rows for c in [rows[int(rng.integers(len(rows)))]] if c is not r for t in talk.conversation(r, c)]
     texts += [p for a in VISIBLE_PHRASES for p in zero_shot_prompts(a).values()]
     texts += list(tag_vocabulary('msd')) + list(tag_vocabulary('mtt')) + [', '.join(r['msd_tags'] + r['mtt_tags']) for r in rows]
     texts += [str(r[k]) for r in rows for k in ('title', 'track_name', 'album') if r.get(k)]

@@ -114,20 +114,28 @@ def probe_embeddings(train_x, train_y, test_x, test_y, settings: ProbeSettings =
                                             torch.as_tensor(ey, dtype=torch.float32, device=device))
     return q.cpu().numpy(), m.cpu().numpy()
 
-# %% ../nbs/15_evidence.ipynb #bab5cf34
+# %% ../nbs/15_evidence.ipynb #540ccee0
 #: The probes of rung (b): their name and the inputs they read (`tags named` / `target's tags` are the oracle's own inputs).
 PROBES = {'video alone': ('video',), 'words alone (t3)': ('text',), 'candidate + words': ('candidate', 'text'),
           'video + candidate + words': ('video', 'candidate', 'text'),
           'tags named in t3 -> AST features': ('named',), "target's full tag list -> AST features": ('target_tags',)}
 
 def evidence_ladder(data: dict, pool_size: int = 100, seeds=(0,), draws: int = 5, device=None, models: dict | None = None,
-                    settings: ProbeSettings = ProbeSettings(), probes: dict = PROBES) -> pd.DataFrame:
-    "The rungs (a) oracle, (b) probes on frozen features, (c) `models`, on `data['test']`: MR, R@1, R@5, R@10 (mean and std over seeds)."
+                    settings: ProbeSettings = ProbeSettings(), probes: dict = PROBES, rows=None) -> pd.DataFrame:
+    """The rungs (a) oracle, (b) probes on frozen features, (c) `models`, on `data['test']`: MR, R@1, R@5, R@10 (mean and std over
+    seeds). `rows` from `world_tags` (with the world's own `label_*_tags`) add a probe from the target's world labels."""
     from musechat.two_turns import two_turn_metrics
     arrays = {s: conversation_arrays(data, data[s]) for s in ('train', 'test')}
     ind, n_train = tag_indicators(data['train'] + data['test']), len(data['train'])     # one vocabulary for both splits
     for s, part in (('train', slice(0, n_train)), ('test', slice(n_train, None))):
         arrays[s]['named'], arrays[s]['target_tags'] = ind['named'][part], ind['target'][part]
+    if rows is not None and 'label_msd_tags' in rows[0]:
+        by_id = {r['track_id']: r for r in rows}
+        labels = {s: [_phrases(by_id[c['target_track_id']]['label_msd_tags'], by_id[c['target_track_id']]['label_mtt_tags'])
+                      for c in data[s]] for s in arrays}
+        vocab = sorted(set().union(*labels['train'], *labels['test']))
+        for s in arrays: arrays[s]['label_tags'] = np.array([[p in l for p in vocab] for l in labels[s]], np.float32)
+        probes = {**probes, "target's world labels (noisy) -> AST features": ('label_tags',)}
     rows = [{'rung': '(a) oracle', 'evidence': 'tags named in t3 (the words, understood perfectly)',
              **tag_oracle(data['test'], pool_size, draws=draws), 'seeds': 1}]
     for name, inputs in probes.items():

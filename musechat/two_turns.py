@@ -37,7 +37,7 @@ def fusion_data(preset: Preset | str, world, rows, progress: bool = True, device
     text = extract_text_features(clip, tokenizer, {**turn_texts(convs['train']), **turn_texts(convs['test'])}, device, progress=progress)
     return dict(video=mvp['video'], music=mvp['music'], text=text, mvp=mvp, **convs)
 
-# %% ../nbs/14_two_turns.ipynb #0ec39d39
+# %% ../nbs/14_two_turns.ipynb #a50b6509
 @dataclass(frozen=True)
 class FusionSettings:
     "One MVT-Fusion run: how `fit` trains it and the model's sizes (the variant is given apart, as config fields)."
@@ -47,21 +47,23 @@ class FusionSettings:
     num_heads: int = 16
     dropout: float = .1
     segments: str = 'all'      # `Quartets`: every segment an epoch (the paper), or one random segment per conversation
+    in_memory: bool = False    # `Quartets`: keep the train set's tensors in memory once read (a toy world's fits)
 
     @classmethod
     def for_preset(cls, preset: Preset | str) -> 'FusionSettings':
         name = get_preset(preset).name
         return {'paper': cls(TrainSettings(epochs=10, batch_size=34, lr=4e-5, weight_decay=5e-4, warmup=.01, checkpoint_every=5000,
                                            num_workers=4, log_every=50)),
-                'toy': cls(TrainSettings(epochs=15, batch_size=128, lr=2e-3, weight_decay=5e-4, warmup=.05), embed_dim=64,
-                           num_self_layers=1, num_heads=4, dropout=0., segments='random'),
+                'toy': cls(TrainSettings(epochs=12, batch_size=128, lr=2e-3, weight_decay=5e-4, warmup=.05), embed_dim=64,
+                           num_self_layers=1, num_heads=4, dropout=0., segments='random', in_memory=True),
                 'smoke': cls(TrainSettings(epochs=8, batch_size=32, lr=1e-3, weight_decay=5e-4, warmup=.05), embed_dim=32,
                              num_self_layers=1, num_heads=2)}[name]
 
 def train_fusion(data: dict, settings: FusionSettings, variant: dict | None = None, device=None, out=None, resume=None,
                  progress: bool = True):
     "Train `MVTFusion` (`variant`: config fields such as `fusion`, `modalities`, `fusion_order`) on `data['train']`; returns model and log."
-    train = Quartets(data['train'], data['video'], data['music'], data['text'], segments=settings.segments, seed=settings.train.seed)
+    train = Quartets(data['train'], data['video'], data['music'], data['text'], segments=settings.segments, seed=settings.train.seed,
+                     in_memory=settings.in_memory)
     config = MVTFusionConfig(video_dim=data['video'].table('frame_mean').shape[-1], music_dim=data['music'].table('cls').shape[-1],
                              text_dim=data['text'].table('tokens').shape[-1], embed_dim=settings.embed_dim,
                              num_self_layers=settings.num_self_layers, num_heads=settings.num_heads, dropout=settings.dropout,
@@ -140,11 +142,12 @@ def fusion_metrics(model: MVTFusion, data: dict, pool_size: int = 100, draws: in
     out['outcomes'] = {name: per_video_outcomes(q1, emb['music'], q2, pool_size, seed, draws) for name, (q1, q2) in runs.items()}
     return out
 
-# %% ../nbs/14_two_turns.ipynb #12d949be
+# %% ../nbs/14_two_turns.ipynb #ff0868d7
 def fusion_key(data: dict, settings: FusionSettings, variant: dict | None, seed: int) -> str:
     "A short hash of a fusion run: the stores, the train conversations, `settings`, `variant` and `seed`."
     import hashlib
-    h = hashlib.sha1(repr((replace(settings, train=replace(settings.train, seed=seed)), sorted((variant or {}).items()))).encode())
+    run = replace(settings, train=replace(settings.train, seed=seed), in_memory=False)      # where the tensors live changes nothing
+    h = hashlib.sha1(repr((run, sorted((variant or {}).items()))).encode())
     for store in (data['video'], data['music'], data['text']): h.update(str(store.folder.relative_to(store.folder.parent.parent)).encode())
     for c in data['train']: h.update(quartet_key(c).encode()); h.update(c['turns'][2].encode())
     return h.hexdigest()[:12]
@@ -154,6 +157,7 @@ def toy_fusion(preset: Preset | str, world, data: dict, variant: dict | None = N
     "MVT-Fusion `variant` trained with `seed` on `data` (`fusion_data`), trained once and kept, then loaded."
     import os, shutil
     from musechat.core import exclusive
+    from musechat.encoders import _quiet_transformers
     settings = settings or FusionSettings.for_preset(preset)
     where = musechat_home() / 'models' / 'fusion' / f"{Path(world).name}-{fusion_key(data, settings, variant, seed)}"
     with exclusive(where.with_name(where.name + '.lock')):
@@ -161,7 +165,7 @@ def toy_fusion(preset: Preset | str, world, data: dict, variant: dict | None = N
             run = replace(settings, train=replace(settings.train, seed=seed))
             model, _ = train_fusion(data, run, variant, device=device, progress=progress)
             tmp = where.with_name(f"{where.name}.partial-{os.getpid()}")
-            model.save_pretrained(tmp)
+            with _quiet_transformers(): model.save_pretrained(tmp)
             if where.exists(): shutil.rmtree(where)
             os.replace(tmp, where)
-    return MVTFusion.from_pretrained(where).eval()
+    with _quiet_transformers(): return MVTFusion.from_pretrained(where).eval()
