@@ -10,11 +10,13 @@ def _run(cmd, tmp_path):
     return [json.loads(l) for l in p.stdout.splitlines() if l.startswith('{')]
 
 def test_bench_train_tiny(tmp_path):
-    rows = _run([sys.executable, 'tools/bench_train.py', '--tiny', '--device', 'cpu', '--what', 'mvp,ast2,extract',
+    rows = _run([sys.executable, 'tools/bench_train.py', '--tiny', '--device', 'cpu', '--what', 'mvp,ast2,fusion,extract',
                  '--variants', 'base,b128ckpt', '--steps', '2'], tmp_path)
     got = {r['what']: r for r in rows if 'what' in r}
     assert got['mvp b34']['samples/s'] > 0 and got['ast2 base']['samples/s'] > 0 and got['ast2 b128ckpt']['batch (global)'] == 128
     assert got['store bytes per paper video']['clip'] > 0
+    fusion = next(r for w, r in got.items() if w.startswith('mvt-fusion b34'))
+    assert fusion['samples/s'] > 0 and fusion['batch (global)'] == 34
 
 def test_bench_train_ddp_tiny(tmp_path):
     rows = _run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', 'tools/bench_train.py',
