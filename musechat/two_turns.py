@@ -18,7 +18,7 @@ from .fusion import MVTFusion, MVTFusionConfig
 
 # %% auto #0
 __all__ = ['fusion_data', 'FusionSettings', 'train_fusion', 'embed_conversations', 'two_turn_metrics', 'mvp_turn1',
-           'per_video_outcomes', 'fusion_queries', 'fusion_metrics', 'fusion_key', 'toy_fusion']
+           'per_video_outcomes', 'fusion_metrics', 'fusion_key', 'toy_fusion']
 
 # %% ../nbs/14_two_turns.ipynb #f18b8b57
 def fusion_data(preset: Preset | str, world, rows, progress: bool = True, device=None) -> dict:
@@ -73,19 +73,25 @@ def train_fusion(data: dict, settings: FusionSettings, variant: dict | None = No
               progress=progress, desc=f"training MVT-Fusion ({config.fusion})")
     return res.model, res.history
 
-# %% ../nbs/14_two_turns.ipynb #ec0b2054
+# %% ../nbs/14_two_turns.ipynb #a60a0612
 @torch.no_grad()
 def embed_conversations(model: MVTFusion, data: dict, conversations, device=None, batch_size: int = 512) -> dict:
-    "`{'ids', 'turn1', 'turn2', 'music'}`: per conversation, the mean over its segments of each embedding (numpy; no `turn1` for a model without video)."
+    """`{'ids', 'turn1', 'turn2', 'music_text', 'music'}`: per conversation, the mean over its segments of each embedding (numpy):
+    turn 1 from the video, turn 2 from every modality, Table 6's "music+text" from the candidate and the words without the
+    video, the target music. A model without video has no `turn1`; one without music or text, no `music_text`."""
     device = resolve_device(device); model = model.to(device).eval()
     ds = Quartets(conversations, data['video'], data['music'], data['text'])
     owner = np.array([c for c, _ in ds.items])
-    out = {'turn1': [], 'turn2': [], 'music': []} if 'video' in model.config.modalities else {'turn2': [], 'music': []}
+    mods = set(model.config.modalities)
+    out = {'turn1': [], 'turn2': [], 'music_text': [], 'music': []}
+    if 'video' not in mods: del out['turn1']
+    if not {'music', 'text'} <= mods: del out['music_text']
     for i in range(0, len(ds), batch_size):
         b = {k: v.to(device) for k, v in pad_collate([ds[j] for j in range(i, min(i + batch_size, len(ds)))]).items()}
         q = {k: v for k, v in b.items() if k != 'target'}
         if 'turn1' in out: out['turn1'].append(model.embed_query(video=b['video']).float().cpu())
         out['turn2'].append(model.embed_query(**q).float().cpu())
+        if 'music_text' in out: out['music_text'].append(model.embed_query(**{k: v for k, v in q.items() if k != 'video'}).float().cpu())
         out['music'].append(model.embed_music(b['target']).float().cpu())
     counts = np.bincount(owner, minlength=len(ds.convs))      # items run conversation by conversation
     return {'ids': [c['target'] for c in ds.convs], **{k: segment_means(torch.cat(v).numpy(), counts) for k, v in out.items()}}
@@ -114,26 +120,11 @@ def per_video_outcomes(turn1, music, turn2=None, pool_size: int = 100, seed: int
             acc['hit1'][idx] += r == 1; acc['success'][idx] += (r == 1) | (r1 == 1); acc['rank'][idx] += r; seen[idx] += 1
     with np.errstate(invalid='ignore'): return {k: v / seen for k, v in acc.items()}    # NaN: a video left out of every pool
 
-@torch.no_grad()
-def fusion_queries(model: MVTFusion, data: dict, conversations, device=None) -> dict:
-    """`embed_conversations` plus the query of Table 6's "music+text": the candidate music and the words without the video.
-    Keys `turn1` (video), `turn2` (the model's modalities), `music_text`, `music` (targets), `ids`."""
-    emb = embed_conversations(model, data, conversations, device)
-    device = resolve_device(device)
-    ds = Quartets(conversations, data['video'], data['music'], data['text'])
-    owner, out = np.array([c for c, _ in ds.items]), []
-    if 'music' in model.config.modalities and 'text' in model.config.modalities:
-        for i in range(0, len(ds), 512):
-            b = {k: v.to(device) for k, v in pad_collate([ds[j] for j in range(i, min(i + 512, len(ds)))]).items()}
-            out.append(model.embed_query(**{k: v for k, v in b.items() if k not in ('target', 'video')}).float().cpu())
-        emb['music_text'] = segment_means(torch.cat(out).numpy(), np.bincount(owner, minlength=len(ds.convs)))
-    return emb
-
 def fusion_metrics(model: MVTFusion, data: dict, pool_size: int = 100, draws: int = 1, device=None, seed: int = 0) -> dict:
     """The two-turn protocol on `data['test']`: `{'turn 1': .., 'turn 2': .., 'music+text': ..}` metrics (the last only when the
     model reads both), and `outcomes`, the per-video results of each (`per_video_outcomes`). A model without video has one
     turn: its turn 2 is its only turn, so its SR is its R@1."""
-    emb = fusion_queries(model, data, data['test'], device)
+    emb = embed_conversations(model, data, data['test'], device)
     has_video = 'video' in model.config.modalities
     runs = {'turn 1': (emb['turn1'], None)} if has_video else {}
     runs['turn 2'] = (emb['turn1'], emb['turn2']) if has_video else (emb['turn2'], None)
