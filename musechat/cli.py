@@ -16,7 +16,7 @@ from .stats import report_dataset
 __all__ = ['TABLE_SEEDS', 'REPRODUCTION_STEPS', 'Reproduction', 'step_dataset', 'step_first_turn', 'step_dialogues',
            'step_two_turns', 'reproduce', 'main']
 
-# %% ../nbs/99_cli.ipynb #921df37b
+# %% ../nbs/99_cli.ipynb #3e4b02a0
 @dataclass
 class Reproduction:
     "What every step of `reproduce` works with."
@@ -70,8 +70,9 @@ TABLE_SEEDS = {'paper': (0, 1, 2), 'toy': (0, 1, 2), 'smoke': (0,)}
 def step_two_turns(r: Reproduction):
     "MVT-Fusion, its baselines and ablations: Tables 1, 2, 5, 6 and 7, and the evidence ladder."
     from musechat.two_turns import fusion_data
-    from musechat.tables import run_models, retrieval_tables, plot_tables, TABLES
+    from musechat.tables import run_models, retrieval_tables, plot_tables
     from musechat.evidence import evidence_ladder
+    from musechat.tagging import dialogue_rows
     data = fusion_data(r.preset, r.world, r.rows, progress=False)
     pool, seeds, draws = min(r.preset.test_pool_size, len(data['test'])), TABLE_SEEDS[r.preset.name], 5
     runs = run_models(r.preset, r.world, r.rows, data, seeds=seeds, draws=draws, progress=False)
@@ -88,7 +89,6 @@ def step_two_turns(r: Reproduction):
                              (f'{name}_verdicts', t['verdicts'], "The paper's comparisons, checked")])
     models = {'MVP (video)': [m for m, _ in runs['MVP']['turn 1']],
               'MuseChat, turn 2 (video + candidate + words)': [m for m, _ in runs['MuseChat (ours)']['turn 2']]}
-    from musechat.tagging import dialogue_rows
     ladder = evidence_ladder(data, pool, seeds=(0,), draws=draws, models=models, rows=dialogue_rows(r.preset, r.world, r.rows, progress=False))
     r.report.add('The evidence ladder', "How much each input tells about the target on the test set, from the world's truth down "
                  "to the models: (a) an oracle ranking each pool by the tags the user's words name; (b) small MLP probes on the frozen "
