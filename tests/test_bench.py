@@ -24,3 +24,10 @@ def test_bench_train_ddp_tiny(tmp_path):
     gathered = next(r for r in rows if r.get('what', '').startswith('gathered CMC loss'))
     assert abs(gathered['loss (gathered)'] - gathered['loss (one process)']) < 1e-4 and gathered['backend'] == 'gloo'
     assert any(r.get('what') == 'ast2 b17 x 2 processes' and r['processes'] == 2 for r in rows)
+
+def test_bench_generator_tiny(tmp_path):
+    rows = _run([sys.executable, 'tools/bench_generator.py', '--tiny', '--device', 'cpu', '--steps', '2', '--warm', '1', '--gen-batch', '4'], tmp_path)
+    got = {r['what']: r for r in rows if 'what' in r}
+    train = got['train ckpt b16 L128']
+    assert train['tokens/s'] > 0 and 0 < train['trainable weights'] < train['all weights'] and 'train nockpt b16 L128' in got
+    assert next(r for w, r in got.items() if w.startswith('generate'))['new tokens/s (batch)'] > 0

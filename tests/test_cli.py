@@ -25,6 +25,10 @@ def test_reproduce_smoke(home, tmp_path):
     assert len((out / 'candidates.jsonl').read_text().splitlines()) == 120 and len(list(out.glob('dialogues/*/dataset/dataset_dict.json'))) == 1
     rows = [json.loads(l) for l in (out / 'world' / 'manifest.jsonl').read_text().splitlines()]
     assert len(rows) == 120 and all(len(r['msd_tags']) == 5 and len(r['mtt_tags']) == 5 for r in rows)
+    for name in ('table3', 'table3_verdicts', 'table4_proxies', 'table4_proxies_verdicts', 'explanation_examples'):
+        assert (out / 'tables' / f'{name}.csv').stat().st_size > 100, name
+    assert (out / 'tables' / 'table3.csv').read_text().startswith('model,BERTScore F1')
+    assert (out / 'figures' / 'reasoning.png').stat().st_size > 10_000 and 'Table 3' in report
     again = run('reproduce', '--preset', 'smoke', '--out', out)  # reuses the world and the output folder
     assert again.returncode == 0, again.stderr
 
