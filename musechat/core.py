@@ -10,8 +10,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['TRAIN_FRACTION', 'PRESETS', 'Preset', 'get_preset', 'notebook_preset', 'project_root', 'musechat_home', 'data_dir',
-           'MediaError', 'atomic_path', 'write_text_atomic', 'write_jsonl_atomic', 'read_jsonl', 'exclusive',
-           'parallel_map', 'Report', 'markdown_table']
+           'MediaError', 'atomic_path', 'atomic_folder', 'write_text_atomic', 'write_jsonl_atomic', 'read_jsonl',
+           'exclusive', 'parallel_map', 'Report', 'markdown_table']
 
 # %% ../nbs/00_core.ipynb #f8da8e55
 #: The paper's train share: 88,000 of its 98,206 videos (§5.1).
@@ -113,7 +113,7 @@ class MediaError(ValueError):
         self.path, self.reason = str(path), reason
         super().__init__(f"{self.path}: {reason}")
 
-# %% ../nbs/00_core.ipynb #97171344
+# %% ../nbs/00_core.ipynb #e6191ae8
 @contextlib.contextmanager
 def atomic_path(path, suffix: str = ''):
     "Yield a temporary path beside `path`; on success it is renamed to `path`, on error removed."
@@ -125,6 +125,21 @@ def atomic_path(path, suffix: str = ''):
         os.replace(tmp, path)
     finally:
         if tmp.exists(): tmp.unlink()
+
+@contextlib.contextmanager
+def atomic_folder(path):
+    """Yield a new temporary folder beside `path` to write into; on success its files get ordinary permissions (0644,
+    the folder 0755: `mkdtemp` and safetensors make 0700 / 0600) and it replaces `path`; on error it is removed."""
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
+    try:
+        yield tmp
+        for f in tmp.rglob('*'): os.chmod(f, 0o755 if f.is_dir() else 0o644)
+        os.chmod(tmp, 0o755)
+        if path.exists(): shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp)
 
 def write_text_atomic(path, text: str) -> Path:
     "Write `text` to `path` all at once."

@@ -69,7 +69,7 @@ def explanation_collate(samples: list[dict], pad_id: int, side: str = 'right') -
     if 'music' in samples[0]: out['music'] = torch.stack([torch.as_tensor(s['music'], dtype=torch.float32) for s in samples])
     return out
 
-# %% ../nbs/17_generator.ipynb #1b3c9dd7
+# %% ../nbs/17_generator.ipynb #67844ea7
 LORA_TARGETS = ('q_proj', 'k_proj', 'v_proj', 'o_proj')   # "the attention and output layers" (§4.2): q, k, v and the attention output
 
 class SentenceGeneratorConfig(PretrainedConfig):
@@ -185,21 +185,14 @@ class SentenceGenerator(nn.Module):
         "Write the adapter, the projector $f_l$, the tokenizer and `config.json` into `path` (all at once: a folder renamed into place)."
         from safetensors.torch import save_file
         from musechat.encoders import _quiet_transformers
-        path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
-        try:
+        from musechat.core import atomic_folder
+        with atomic_folder(path) as tmp:
             with _quiet_transformers():
                 self.config.save_pretrained(tmp)
                 self.lm.save_pretrained(tmp)                               # adapter_config.json + adapter_model.safetensors
                 self.tokenizer.save_pretrained(tmp)
             save_file({k: v.detach().cpu().contiguous() for k, v in self.projector.state_dict().items()}, tmp / 'projector.safetensors')
-            for f in tmp.iterdir(): os.chmod(f, 0o644)               # safetensors writes 0600
-            os.chmod(tmp, 0o755)
-            if path.exists(): shutil.rmtree(path)
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists(): shutil.rmtree(tmp)
-        return path
+        return Path(path)
 
     @classmethod
     def from_pretrained(cls, path, lm=None, dtype=None, device=None) -> 'SentenceGenerator':
@@ -244,7 +237,7 @@ class Explanations(torch.utils.data.Dataset):
     def __getitem__(self, i): return {**self.examples[i], 'music': self.music[i]}
     def collate(self, samples): return explanation_collate(samples, self.pad_id)
 
-# %% ../nbs/17_generator.ipynb #b4e8d4e4
+# %% ../nbs/17_generator.ipynb #c959e02a
 @dataclass(frozen=True)
 class ToyLMSettings:
     "The toy LM's size and its pretraining."
@@ -314,19 +307,11 @@ def pretrain_toy_lm(texts, out, settings: ToyLMSettings, device=None, progress: 
     data = _Texts(texts, tokenizer, settings.max_positions)
     res = fit(LlamaForCausalLM(config), data, settings.train, device=device, collate_fn=data.collate, progress=progress,
               desc='pretraining the toy LM')
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}.', dir=out.parent))
-    try:
-        with _quiet_transformers():
-            res.model.cpu().save_pretrained(tmp); tokenizer.save_pretrained(tmp)
-        log = [dict(r) for r in res.history]
-        (tmp / 'pretraining_log.json').write_text(json.dumps(log))
-        os.chmod(tmp, 0o755)
-        if out.exists(): shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp)
-    return out
+    from musechat.core import atomic_folder
+    with atomic_folder(out) as tmp:
+        with _quiet_transformers(): res.model.cpu().save_pretrained(tmp); tokenizer.save_pretrained(tmp)
+        (tmp / 'pretraining_log.json').write_text(json.dumps(res.history))
+    return Path(out)
 
 def toy_lm(preset: Preset | str, world, train_conversations, device=None, progress: bool = True) -> Path:
     "The folder of the toy LM pretrained on `train_conversations` (trained once and kept in the cache, keyed by its corpus)."

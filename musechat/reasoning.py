@@ -23,7 +23,7 @@ __all__ = ['TOY_MLM', 'PAPER_METRIC_MODELS', 'MLM_VERSION', 'INFOLM_MEASURES', '
            'clarity_rules', 'perplexities', 'proxy_scores', 'score_explanations', 'run_explanations', 'reasoning_table',
            'beside_paper', 'reasoning_verdicts', 'reasoning_tables', 'explanation_examples', 'plot_reasoning']
 
-# %% ../nbs/18_reasoning.ipynb #d7daacbe
+# %% ../nbs/18_reasoning.ipynb #3b0eef28
 @dataclass(frozen=True)
 class ToyMLMSettings:
     "The toy masked LM's size and pretraining."
@@ -70,18 +70,11 @@ def pretrain_toy_mlm(texts, out, settings: ToyMLMSettings, device=None, progress
     torch.manual_seed(settings.train.seed)
     res = fit(BertForMaskedLM(config), ids, settings.train, device=device, collate_fn=lambda s: dict(masker(s)), progress=progress,
               desc='pretraining the toy masked LM')
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}.', dir=out.parent))
-    try:
+    from musechat.core import atomic_folder
+    with atomic_folder(out) as tmp:
         with _quiet_transformers(): res.model.cpu().save_pretrained(tmp); tokenizer.save_pretrained(tmp)
-        for f in tmp.iterdir(): os.chmod(f, 0o644)
         (tmp / 'pretraining_log.json').write_text(json.dumps(res.history))
-        os.chmod(tmp, 0o755)
-        if out.exists(): shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp)
-    return out
+    return Path(out)
 
 def metric_models(preset: Preset | str, world=None, train_conversations=None, device=None, progress: bool = True) -> dict:
     "`{'bertscore': name or folder, 'infolm': ...}`: the paper's hub names, or the toy masked LM (pretrained once, then cached)."

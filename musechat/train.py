@@ -18,8 +18,9 @@ __all__ = ['CHECKPOINT_KEYS', 'CHECKPOINT_FORMAT', 'LOG_FIELDS', 'MODELS', 'Trai
            'distributed_env', 'alone', 'is_distributed', 'rank', 'world_size', 'barrier', 'resolve_device',
            'init_distributed', 'gather_with_grad', 'cmc_loss', 'CheckpointError', 'rng_state', 'set_rng_state',
            'seed_everything', 'checkpoint_path', 'save_checkpoint', 'load_checkpoint', 'latest_checkpoint',
-           'ResumableSampler', 'sample_rng', 'LearnableTemperature', 'temperature_parameters', 'clamp_temperature_',
-           'autocast', 'enable_gradient_checkpointing', 'FitResult', 'fit', 'read_train_log', 'plot_training', 'main']
+           'ResumableSampler', 'sample_rng', 'model_state', 'load_model_state', 'LearnableTemperature',
+           'temperature_parameters', 'clamp_temperature_', 'autocast', 'enable_gradient_checkpointing', 'FitResult',
+           'fit', 'read_train_log', 'plot_training', 'main']
 
 # %% ../nbs/05_training.ipynb #375d41c5
 @dataclass(frozen=True)
@@ -233,7 +234,7 @@ class ResumableSampler(DistributedSampler):
     def __iter__(self): return iter(list(super().__iter__())[self.start:])
     def __len__(self): return self.num_samples - self.start
 
-# %% ../nbs/05_training.ipynb #4b77b3fb
+# %% ../nbs/05_training.ipynb #594f958b
 def sample_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
     "The random generator of one sample in one epoch: the same in any process, worker, or resumed run."
     return np.random.default_rng([seed, epoch, index])
@@ -242,6 +243,22 @@ def _to_device(batch, device):
     if torch.is_tensor(batch): return batch.to(device, non_blocking=True)
     if isinstance(batch, dict): return {k: _to_device(v, device) for k, v in batch.items()}
     return batch
+
+def model_state(model: nn.Module) -> dict:
+    """What a checkpoint keeps of `model`: its whole `state_dict`, or, when some parameters are frozen (an LM with LoRA
+    adapters), only the ones that train: a 7B base LM is not written again at every checkpoint."""
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    state = model.state_dict()
+    return state if not frozen else {k: v for k, v in state.items() if k not in frozen}
+
+def load_model_state(model: nn.Module, state: dict, where=''):
+    "Load a `model_state` back: a partial one must hold every trainable parameter, and nothing the model lacks."
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    bad = sorted(set(missing) - frozen)
+    if bad or unexpected:
+        raise CheckpointError(f"{where}: the checkpoint does not fit this model ({len(bad)} trainable weights missing, e.g. "
+                              f"{(bad or ['-'])[0]}; {len(unexpected)} unknown, e.g. {(list(unexpected) or ['-'])[0]})")
 
 def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     "Weight decay on matrices only: biases, norms and the temperature are left alone (as open_clip does)."
@@ -289,7 +306,7 @@ class FitResult:
 
 LOG_FIELDS = ('step', 'epoch', 'loss', 'lr', 'temperature', 'samples_per_s')
 
-# %% ../nbs/05_training.ipynb #763643e9
+# %% ../nbs/05_training.ipynb #4cea6872
 def fit(model: nn.Module, dataset: Dataset, settings: TrainSettings, device=None, out=None, *, collate_fn=None,
         resume: str | Path | None = None, progress: bool = True, desc: str = 'training', callback=None,
         distributed: bool = True) -> FitResult:
@@ -336,7 +353,7 @@ def fit(model: nn.Module, dataset: Dataset, settings: TrainSettings, device=None
     temperatures = temperature_parameters(model)
     step, epoch, batch_in_epoch = 0, 0, 0
     if state is not None:
-        model.load_state_dict(state['model']); opt.load_state_dict(state['optimizer']); sched.load_state_dict(state['scheduler'])
+        load_model_state(model, state['model'], resume); opt.load_state_dict(state['optimizer']); sched.load_state_dict(state['scheduler'])
         step, epoch, batch_in_epoch = state['step'], state['epoch'], state['batch_in_epoch']
         set_rng_state(state['rng'][r])
     ddp = model
@@ -354,7 +371,7 @@ def fit(model: nn.Module, dataset: Dataset, settings: TrainSettings, device=None
         if n_proc > 1: dist.all_gather_object(rngs, rng_state())
         else: rngs = [rng_state()]
         if r == 0 and ckpt_dir is not None:
-            save_checkpoint(ckpt_dir, dict(format=CHECKPOINT_FORMAT, model=model.state_dict(), optimizer=opt.state_dict(),
+            save_checkpoint(ckpt_dir, dict(format=CHECKPOINT_FORMAT, model=model_state(model), optimizer=opt.state_dict(),
                                            scheduler=sched.state_dict(), step=step, epoch=epoch, batch_in_epoch=batch_in_epoch,
                                            world_size=n_proc, rng=rngs, settings=asdict(settings)), settings.keep_checkpoints)
 
