@@ -16,7 +16,7 @@ from .stats import report_dataset
 __all__ = ['TABLE_SEEDS', 'REPRODUCTION_STEPS', 'Reproduction', 'step_dataset', 'step_first_turn', 'step_dialogues',
            'step_two_turns', 'step_explanations', 'reproduce', 'main']
 
-# %% ../nbs/99_cli.ipynb #781187dc
+# %% ../nbs/99_cli.ipynb #beac3d05
 @dataclass
 class Reproduction:
     "What every step of `reproduce` works with."
@@ -64,6 +64,13 @@ def step_dialogues(r: Reproduction):
                  f"One test conversation (target: {example['target_title']!r}; candidate: {example['candidate_title']!r}):\n\n{turns}",
                  tables=[('dialogue_summary', counts, 'The dialogue dataset beside the paper\'s')])
 
+def _report_tables(r: Reproduction, tables: dict, how: str, figure: tuple, digits: int):
+    "Each of `tables` (`{name: {'title', 'frame', 'readable', 'verdicts'}}`) as a report section: its numbers, beside the paper, its verdicts; `how` and `figure` with the first."
+    for i, (name, t) in enumerate(tables.items()):
+        r.report.add(t['title'], how if i == 0 else '', figures=[figure] if i == 0 else (),
+                     tables=[(name, t['frame'].round(digits), f"{t['title']} (numbers)"), (f'{name}_beside_paper', t['readable'], 'Beside the paper'),
+                             (f'{name}_verdicts', t['verdicts'], "The paper's comparisons, checked")])
+
 #: Training seeds of every model of the retrieval tables, per preset (the smoke preset runs each code path once).
 TABLE_SEEDS = {'paper': (0, 1, 2), 'toy': (0, 1, 2), 'smoke': (0,)}
 
@@ -83,10 +90,7 @@ def step_two_turns(r: Reproduction):
            f"bootstrap (10,000 resamples) of the per-video R@1 (or SR), averaged over seeds and draws: *holds* when the 95% interval of "
            f"the difference lies on the paper's side of zero, *reversed* on the other, *within noise* across it; for the paper's "
            f"equalities (≈), *holds* means within noise.")
-    for i, (name, t) in enumerate(tables.items()):
-        r.report.add(t['title'], how if i == 0 else '', figures=[('tables_r1.png', 'R@1 of every row: ours (bars, dots for seeds) and the paper (◆)')] if i == 0 else (),
-                     tables=[(name, t['frame'].round(3), f"{t['title']} (numbers)"), (f'{name}_beside_paper', t['readable'], 'Beside the paper'),
-                             (f'{name}_verdicts', t['verdicts'], "The paper's comparisons, checked")])
+    _report_tables(r, tables, how, ('tables_r1.png', 'R@1 of every row: ours (bars, dots for seeds) and the paper (◆)'), digits=3)
     models = {'MVP (video)': [m for m, _ in runs['MVP']['turn 1']],
               'MuseChat, turn 2 (video + candidate + words)': [m for m, _ in runs['MuseChat (ours)']['turn 2']]}
     ladder = evidence_ladder(data, pool, seeds=(0,), draws=draws, models=models, rows=dialogue_rows(r.preset, r.world, r.rows, progress=False))
@@ -113,10 +117,7 @@ def step_explanations(r: Reproduction):
            f"of the per-track score averaged over seeds. The proxies stand in for Table 4's human ratings: correctness = the share "
            f"of the music's names said right; musicality = F1 of the tag phrases named against the track's tags; clarity = the share "
            f"of four rule checks passed (perplexity under the frozen LM beside it). People rate with `nbs/19_rating.ipynb`.")
-    for i, (name, t) in enumerate(tables.items()):
-        r.report.add(t['title'], how if i == 0 else '', figures=[('reasoning.png', 'Table 3 and the proxies: mean ± std over seeds')] if i == 0 else (),
-                     tables=[(name, t['frame'].round(4), f"{t['title']} (numbers)"), (f'{name}_beside_paper', t['readable'], 'Beside the paper'),
-                             (f'{name}_verdicts', t['verdicts'], "The paper's comparisons, checked")])
+    _report_tables(r, tables, how, ('reasoning.png', 'Table 3 and the proxies: mean ± std over seeds'), digits=4)
     r.report.add('Explanations beside the simulated t4', 'Three test tracks (seed 0):',
                  tables=[('explanation_examples', explanation_examples(scored), 'Each model\'s explanation beside the simulated t4')])
 
