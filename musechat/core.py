@@ -113,15 +113,17 @@ class MediaError(ValueError):
         self.path, self.reason = str(path), reason
         super().__init__(f"{self.path}: {reason}")
 
-# %% ../nbs/00_core.ipynb #e6191ae8
+# %% ../nbs/00_core.ipynb #6a525ea1
 @contextlib.contextmanager
 def atomic_path(path, suffix: str = ''):
-    "Yield a temporary path beside `path`; on success it is renamed to `path`, on error removed."
+    """Yield a temporary path beside `path`; on success it gets ordinary permissions (0644, not `mkstemp`'s 0600) and
+    is renamed to `path`, on error removed."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix=suffix or path.suffix, dir=path.parent)
     os.close(fd); tmp = Path(tmp)
     try:
         yield tmp
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         if tmp.exists(): tmp.unlink()

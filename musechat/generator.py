@@ -19,7 +19,7 @@ __all__ = ['MUSIC_TOKEN_INDEX', 'MUSIC_PLACEHOLDER', 'IGNORE_INDEX', 'PROMPTS', 
            'GENERATOR_MODELS', 'build_prompt', 'tokenize_prompt', 'encode_example', 'explanation_collate',
            'SentenceGeneratorConfig', 'load_lm', 'SentenceGenerator', 'music_vectors', 'Explanations', 'ToyLMSettings',
            'transcript', 'train_lm_tokenizer', 'pretrain_toy_lm', 'toy_lm', 'GeneratorSettings', 'train_generator',
-           'generator_key', 'toy_generator', 'reference_names', 'generate_explanations']
+           'generator_key', 'generator_dir', 'toy_generator', 'reference_names', 'generate_explanations']
 
 # %% ../nbs/17_generator.ipynb #6a92716a
 MUSIC_TOKEN_INDEX = -200                 # the placeholder id of the music token in `input_ids` (LLaVA: IMAGE_TOKEN_INDEX)
@@ -326,7 +326,7 @@ def toy_lm(preset: Preset | str, world, train_conversations, device=None, progre
         if not (where / 'config.json').exists(): pretrain_toy_lm(texts, where, settings, device=device, progress=progress)
     return where
 
-# %% ../nbs/17_generator.ipynb #a1fa77d0
+# %% ../nbs/17_generator.ipynb #74ba6df5
 GENERATOR_MODELS = {'Vicuna-7B': 'title', 'Vicuna w/ Music': 'music', 'MuseChat (ours)': 'title_music'}   # Table 3's rows -> prompt
 
 @dataclass(frozen=True)
@@ -368,13 +368,17 @@ def generator_key(lm, data: dict, settings: GeneratorSettings, seed: int) -> str
     for c in data['train']: h.update(c['target_track_id'].encode()); h.update(c['turns'][3].encode())
     return h.hexdigest()[:12]
 
+def generator_dir(world, lm, data: dict, settings: GeneratorSettings, seed: int) -> Path:
+    "Where `toy_generator` keeps the generator of this run (with its `train_log.json`)."
+    return musechat_home() / 'models' / 'generator' / f"{Path(world).name}-{generator_key(lm, data, settings, seed)}"
+
 def toy_generator(preset: Preset | str, world, data: dict, seed: int = 0, device=None, progress: bool = True,
                   settings: GeneratorSettings | None = None) -> SentenceGenerator:
     "The sentence generator on the toy LM, trained with `seed` once and kept in the cache, then loaded with `from_pretrained`."
     from musechat.core import exclusive
     lm = toy_lm(preset, world, data['train'], device=device, progress=progress)
     settings = settings or GeneratorSettings.for_preset(preset)
-    where = musechat_home() / 'models' / 'generator' / f"{Path(world).name}-{generator_key(lm, data, settings, seed)}"
+    where = generator_dir(world, lm, data, settings, seed)
     with exclusive(where.with_name(where.name + '.lock')):
         if not (where / 'config.json').exists():
             run = replace(settings, train=replace(settings.train, seed=seed))

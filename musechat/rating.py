@@ -104,7 +104,7 @@ def rating_tasks(responses, n_items: int | None = None, seed: int = 0) -> pd.Dat
                          **{c: (row[c] if c == 'response' else meta[c]) for c in cols}})
     return pd.DataFrame(rows, columns=['position', 'item', 'blind_label', 'model', *cols])
 
-# %% ../nbs/19_rating.ipynb #3d42584a
+# %% ../nbs/19_rating.ipynb #97d8c1a3
 #: The columns of a rating CSV, in order.
 RATING_COLUMNS = ['rater', 'item', 'model', 'blind_label', *AXES, 'time']
 _KEY = ['rater', 'item', 'model']
@@ -151,7 +151,6 @@ def _write_csv(path, df: pd.DataFrame) -> Path:
     path = Path(path)
     with atomic_path(path, '.csv') as tmp:
         df[RATING_COLUMNS].to_csv(tmp, index=False)
-        os.chmod(tmp, 0o644)
     return path
 
 def _upsert(path, rows) -> pd.DataFrame:
@@ -402,7 +401,7 @@ def load_ratings(paths) -> pd.DataFrame:
     out.attrs.update(skipped=skipped, overridden=n - len(out), files=len(frames))
     return out[[*RATING_COLUMNS, 'source']]
 
-# %% ../nbs/19_rating.ipynb #c45e9d4b
+# %% ../nbs/19_rating.ipynb #1b46426c
 TABLE4_COLUMNS = ['Correctness', 'Musicality', 'Clarity', 'Overall']
 
 def _model_order(models) -> list:
@@ -463,7 +462,6 @@ def plot_rating_distributions(ratings: pd.DataFrame, path=None):
     if path is not None:
         with atomic_path(path, '.png') as tmp:
             fig.savefig(tmp, format='png')
-            os.chmod(tmp, 0o644)
     return fig
 
 # %% ../nbs/19_rating.ipynb #629234f9

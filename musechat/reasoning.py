@@ -90,7 +90,7 @@ def metric_models(preset: Preset | str, world=None, train_conversations=None, de
         if not (where / 'config.json').exists(): pretrain_toy_mlm(texts, where, settings, device=device, progress=progress)
     return {'bertscore': str(where), 'infolm': str(where)}
 
-# %% ../nbs/18_reasoning.ipynb #cff90126
+# %% ../nbs/18_reasoning.ipynb #602954b5
 INFOLM_MEASURES = {'AB divergence': 'ab_divergence', 'L2 distance': 'l2_distance', 'Fisher-Rao distance': 'fisher_rao_distance'}
 
 def _quiet():
@@ -114,17 +114,22 @@ def bertscore_f1(preds, refs, model: str, device=None, max_length: int = 128, ba
     return out['f1'].float().cpu().numpy()
 
 @torch.no_grad()
-def infolm_distributions(texts, model: str, device=None, temperature: float = .25, max_length: int = 128, batch_size: int = 64) -> torch.Tensor:
-    "InfoLM's distribution over the vocabulary for each of `texts` `(n, V)`, from `torchmetrics`' InfoLM functions."
+def infolm_distributions(texts, model: str, device=None, temperature: float = .25, max_length: int = 128, batch_size: int = 64,
+                         cache: dict | None = None) -> torch.Tensor:
+    """InfoLM's distribution over the vocabulary for each of `texts` `(n, V)`, from `torchmetrics`' InfoLM functions;
+    `cache` (`{text: distribution}`) keeps them, so a sentence met again (a reference, the next seed) is not read again."""
     import importlib
     tm = importlib.import_module('torchmetrics.functional.text.infolm')    # the module (its package re-exports the function by the same name)
-    texts = _nonempty(texts)
-    with _quiet():
-        tokenizer, mlm = tm._load_tokenizer_and_model(model, resolve_device(device))
-        ids, mask, _, _ = tm._infolm_update(texts, texts[:1], tokenizer, max_length)
-        loader = tm._get_dataloader(ids, mask, False, batch_size, 0)
-        dist = tm._get_data_distribution(mlm, loader, temperature, False, tm._get_special_tokens_map(tokenizer), False)
-    return dist[loader.dataset.sorting_indices]
+    texts, cache = _nonempty(texts), {} if cache is None else cache
+    new = list(dict.fromkeys(t for t in texts if t not in cache))
+    if new:
+        with _quiet():
+            tokenizer, mlm = tm._load_tokenizer_and_model(model, resolve_device(device))
+            ids, mask, _, _ = tm._infolm_update(new, new[:1], tokenizer, max_length)
+            loader = tm._get_dataloader(ids, mask, False, batch_size, 0)
+            dist = tm._get_data_distribution(mlm, loader, temperature, False, tm._get_special_tokens_map(tokenizer), False)
+        cache.update(zip(new, dist[loader.dataset.sorting_indices]))
+    return torch.stack([cache[t] for t in texts])
 
 def infolm_measures(preds_dist: torch.Tensor, refs_dist: torch.Tensor, measures=INFOLM_MEASURES) -> pd.DataFrame:
     "Each InfoLM measure between row i of the two distributions."
@@ -201,22 +206,21 @@ def proxy_scores(responses: pd.DataFrame, lm=None, tokenizer=None, device=None) 
     if lm is not None: out['perplexity'] = perplexities(list(responses['response']), lm, tokenizer, device)
     return out
 
-# %% ../nbs/18_reasoning.ipynb #ec499fdc
+# %% ../nbs/18_reasoning.ipynb #05cc7b87
 INFOLM_LIMIT = {'paper': None, 'toy': 100, 'smoke': None}     # tracks per seed InfoLM reads (None: all)
 TEST_LIMIT = {'paper': None, 'toy': 250, 'smoke': None}       # test tracks explained per seed (None: all; the toy: half its 500)
 
-def score_explanations(responses: pd.DataFrame, generator, models: dict, device=None, infolm_limit: int | None = None) -> pd.DataFrame:
+def score_explanations(responses: pd.DataFrame, generator, models: dict, device=None, infolm_limit: int | None = None,
+                       infolm_cache: dict | None = None) -> pd.DataFrame:
     """`responses` (one seed's `generate_explanations`) with Table 3's metrics and the proxies added as columns (InfoLM on
-    the first `infolm_limit` tracks, the same for every model; NaN for the rest)."""
+    the first `infolm_limit` tracks, the same for every model; NaN for the rest; `infolm_cache`: see `infolm_distributions`)."""
+    infolm_cache = {} if infolm_cache is None else infolm_cache
     out = responses.copy()
     out['BERTScore F1'] = bertscore_f1(out['response'], out['reference'], models['bertscore'], device=device)
     items = list(dict.fromkeys(out['item']))[:infolm_limit]
     sub = out[out['item'].isin(items)]
-    refs = sub.drop_duplicates('item').set_index('item')['reference']
-    refs_dist = infolm_distributions(list(refs), models['infolm'], device=device)
-    row = {item: i for i, item in enumerate(refs.index)}
-    measures = infolm_measures(infolm_distributions(list(sub['response']), models['infolm'], device=device),
-                               refs_dist[[row[i] for i in sub['item']]])
+    measures = infolm_measures(infolm_distributions(list(sub['response']), models['infolm'], device=device, cache=infolm_cache),
+                               infolm_distributions(list(sub['reference']), models['infolm'], device=device, cache=infolm_cache))
     for label in INFOLM_MEASURES: out[label] = np.nan; out.loc[sub.index, label] = measures[label].to_numpy()
     with generator.lm.disable_adapter():
         proxies = proxy_scores(out, generator.lm, generator.tokenizer, device=generator.device)
@@ -232,14 +236,14 @@ def run_explanations(preset: Preset | str, world, data: dict, seeds=(0, 1, 2), d
     limit_infolm = INFOLM_LIMIT[preset.name] if infolm_limit == 'preset' else infolm_limit
     limit = TEST_LIMIT[preset.name] if limit == 'preset' else limit
     models = metric_models(preset, world, data['train'], device=device, progress=progress)
-    frames = []
+    frames, cache = [], {}
     for seed in tqdm(seeds, desc='explanations (seeds)', disable=not progress):
         gen = (generators or {}).get(seed) or toy_generator(preset, world, data, seed=seed, device=device, progress=progress)
         df = generate_explanations(gen, data, 'test', seed=seed, limit=limit)
-        frames.append(score_explanations(df, gen, models, device=device, infolm_limit=limit_infolm))
+        frames.append(score_explanations(df, gen, models, device=device, infolm_limit=limit_infolm, infolm_cache=cache))
     return pd.concat(frames, ignore_index=True)
 
-# %% ../nbs/18_reasoning.ipynb #9311496c
+# %% ../nbs/18_reasoning.ipynb #045b377d
 PAPER_TABLE3 = pd.DataFrame([
     ('Vicuna-7B', 'Music Title', .9453, 3.93, .382, 2.11),
     ('Vicuna w/ Music', 'Music Embeddings', .9526, 2.68, .279, 2.02),
@@ -335,5 +339,4 @@ def plot_reasoning(tables: dict, path=None):
     if path is not None:
         from musechat.core import atomic_path
         with atomic_path(path) as tmp: fig.savefig(tmp, dpi=120)
-        os.chmod(path, 0o644)
     return fig

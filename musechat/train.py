@@ -169,7 +169,7 @@ def cmc_loss(x: torch.Tensor, y: torch.Tensor, temperature: torch.Tensor) -> tor
     target = torch.arange(len(x), device=x.device) + rank() * len(x)
     return (F.cross_entropy(x @ ys.T / temperature, target) + F.cross_entropy(y @ xs.T / temperature, target)) / 2
 
-# %% ../nbs/05_training.ipynb #afd5b24c
+# %% ../nbs/05_training.ipynb #f1964f76
 class CheckpointError(ValueError):
     "A checkpoint that cannot be used: `str(err)` names the file and the reason."
 
@@ -199,7 +199,7 @@ def save_checkpoint(folder, state: dict, keep: int = 2) -> Path:
     "Write `state` as `folder/step-NNNNNNNN.pt` all at once (readable by others); keep the newest `keep`."
     path = checkpoint_path(folder, state['step'])
     with atomic_path(path) as tmp:
-        torch.save(state, tmp); os.chmod(tmp, 0o644)
+        torch.save(state, tmp)
     for old in sorted(Path(folder).glob('step-*.pt'))[:-keep]: old.unlink(missing_ok=True)
     return path
 
@@ -420,7 +420,7 @@ def fit(model: nn.Module, dataset: Dataset, settings: TrainSettings, device=None
     model.eval()
     return FitResult(model, step, history, out)
 
-# %% ../nbs/05_training.ipynb #997e3a4e
+# %% ../nbs/05_training.ipynb #46590a2f
 def _read_log(out: Path, upto: int) -> list[dict]:
     path = out / 'train_log.csv'
     if not path.exists() or upto == 0: return []
@@ -433,7 +433,6 @@ def _write_log(out: Path, rows):
     with atomic_path(out / 'train_log.csv') as tmp:
         with open(tmp, 'w', newline='') as f:
             w = csv.DictWriter(f, LOG_FIELDS); w.writeheader(); w.writerows(rows)
-        os.chmod(tmp, 0o644)
 
 def _append_log(out: Path, row: dict):
     with open(out / 'train_log.csv', 'a', newline='') as f: csv.DictWriter(f, LOG_FIELDS).writerow(row)
@@ -452,7 +451,7 @@ def plot_training(history, path=None, title: str = 'training'):
         ax2 = ax.twinx(); ax2.plot(steps, [h['temperature'] for h in history], color='C1'); ax2.set_ylabel('temperature τ', color='C1')
     ax.set_title(title, fontsize=9); ax.grid(alpha=.3); fig.tight_layout()
     if path is not None:
-        with atomic_path(path) as tmp: fig.savefig(tmp, dpi=110, format='png'); os.chmod(tmp, 0o644)
+        with atomic_path(path) as tmp: fig.savefig(tmp, dpi=110, format='png')
         plt.close(fig)
     return fig
 
