@@ -258,7 +258,7 @@ def music_reference(row: dict) -> str:
     if name and artists: return f"'{name}' by {_and(artists)}"
     return f"'{name or display_title(row.get('title') or '')}'"
 
-# %% ../nbs/11_dialogue.ipynb #f22f9b3d
+# %% ../nbs/11_dialogue.ipynb #1957a02b
 def _describe(rng, ph: dict) -> str:
     "One or two sentences about a music from its own tags."
     g, f = ph['genre'], ph['feature']
@@ -377,13 +377,23 @@ class SimulatedDialogueGenerator:
         "The four turns for one pair (the same pair and seed always give the same words)."
         return self._write(target, candidate)[0]
 
+    def request(self, target: dict, recommendation: dict, turn: int = 2) -> str:
+        """What the user says after `recommendation` when they want `target` (turn `turn` of a longer conversation): $t_3$'s
+        rules, what the target has and the recommendation lacks, never the target's names (the plainest wording if needed)."""
+        rng = random.Random(f"{self.seed}|{target['track_id']}|{recommendation['track_id']}|{turn}")
+        banned = forbidden_names(target)
+        for plain in (False, False, True):
+            text, _ = _t3(rng, target, recommendation, plain)
+            if not _first_mention(text, banned): return text
+        return "I'd like something with a different feel."
+
     def generate(self, target: dict, candidate: dict) -> dict:
         "One pair's record for the store: accepted with its turns, or rejected with the broken rule."
         turns, bad = self._write(target, candidate)
         if bad: return _record(target, candidate, self.tag, 'rejected', reason=bad[0].code, detail=bad[0].detail, attempts=1, turns=turns)
         return _record(target, candidate, self.tag, 'accepted', turns=turns, attempts=1)
 
-# %% ../nbs/11_dialogue.ipynb #49d5f603
+# %% ../nbs/11_dialogue.ipynb #7cd7a949
 def pair_key(track_id: str, candidate_track_id: str) -> str:
     "The store's key for one (target, candidate) pair."
     return f'{track_id}>{candidate_track_id}'
@@ -482,7 +492,7 @@ def run_dialogues(pairs, generator, store_path, *, concurrency: int | None = Non
     return DialogueRun(records, new=new, reused=reused, pending=len(dict.fromkeys(k for k, _, _ in keyed)) - len(records),
                        seconds=time.time() - t0)
 
-# %% ../nbs/11_dialogue.ipynb #e78de533
+# %% ../nbs/11_dialogue.ipynb #0a458023
 class DialogueEndpointError(RuntimeError):
     "The endpoint refuses every request (a bad key, an unknown model, a wrong URL): the run stops."
 
@@ -601,7 +611,7 @@ class OpenAIDialogueGenerator:
         return _record(target, candidate, self.tag, 'rejected', reason=last['reason'], detail=last['detail'], retryable=False,
                        attempts=self.max_attempts, failures=failures, reply=self._redact(reply)[:4000] if reply else None)
 
-# %% ../nbs/11_dialogue.ipynb #e54fb753
+# %% ../nbs/11_dialogue.ipynb #6a3d37cd
 def _dataset_features():
     from datasets import Features, List, Value
     text, texts = Value('string'), List(Value('string'))

@@ -18,7 +18,7 @@ from .train import resolve_device, rank, world_size, barrier, autocast
 # %% auto #0
 __all__ = ['file_fingerprint', 'model_fingerprint', 'media_key', 'FeatureStore', 'write_part', 'consolidate', 'ast_grid',
            'encode_frames', 'encode_segments', 'VideoInputs', 'store_root', 'extract_features', 'text_fingerprint',
-           'extract_text_features']
+           'encode_texts', 'extract_text_features']
 
 # %% ../nbs/07_features.ipynb #34d37b47
 def file_fingerprint(path, chunk: int = 1 << 20) -> str:
@@ -269,26 +269,32 @@ def extract_features(world, rows, preset: Preset, clip=None, ast=None, device=No
     for s in skipped: print(f"features: skipped {s['track_id']}: {s['reason']}", file=sys.stderr)
     return stores
 
-# %% ../nbs/07_features.ipynb #7c0abe7d
+# %% ../nbs/07_features.ipynb #4d149169
 def text_fingerprint(text: str) -> str: return hashlib.sha1(text.encode('utf-8')).hexdigest()[:16]
+
+@torch.no_grad()
+def encode_texts(model, tokenizer, texts: list[str], device=None, precision: str = 'auto') -> list[dict]:
+    "$g^t$ of each text: `{'tokens': (L, d_t) float16, 'pooled': (1, d_p) float32}` (numpy), L its real tokens (CLIP truncates at 77)."
+    device = resolve_device(device)
+    enc = tokenizer(list(texts), padding=True, truncation=True, return_tensors='pt').to(device)
+    with autocast(device, precision):
+        out = model.text_model(input_ids=enc['input_ids'], attention_mask=enc['attention_mask'])
+        pooled = model.text_projection(out.pooler_output)
+    lengths = enc['attention_mask'].sum(1).tolist()
+    return [{'tokens': out.last_hidden_state[n, :L].half().cpu().numpy(), 'pooled': pooled[n:n + 1].float().cpu().numpy()}
+            for n, L in enumerate(lengths)]
 
 @torch.no_grad()
 def extract_text_features(model, tokenizer, texts: dict, device=None, *, root=None, batch_size: int = 256,
                           precision: str = 'auto', progress: bool = True) -> FeatureStore:
-    "A `FeatureStore` of `texts` (`{id: text}`) through CLIP's text encoder: `tokens` `(L, d_t)` float16 and `pooled` `(1, d_p)`."
+    "A `FeatureStore` of `texts` (`{id: text}`) through CLIP's text encoder (`encode_texts`): `tokens` `(L, d_t)` float16 and `pooled` `(1, d_p)`."
     device = resolve_device(device); model = model.to(device).eval()
     folder = Path(root or musechat_home() / 'features') / f"text-{model_fingerprint(model)}"
     path = lambda t: folder / 'parts' / f'{text_fingerprint(t)}.npz'
     todo = sorted({t for t in texts.values() if not path(t).exists()})[rank()::world_size()]
     for i in tqdm(range(0, len(todo), batch_size), desc='text features', unit='batch', disable=not progress or not todo):
         chunk = todo[i:i + batch_size]
-        enc = tokenizer(chunk, padding=True, truncation=True, return_tensors='pt').to(device)
-        with autocast(device, precision):
-            out = model.text_model(input_ids=enc['input_ids'], attention_mask=enc['attention_mask'])
-            pooled = model.text_projection(out.pooler_output)
-        for n, t in enumerate(chunk):
-            L = int(enc['attention_mask'][n].sum())
-            write_part(path(t), tokens=out.last_hidden_state[n, :L].half().cpu().numpy(), pooled=pooled[n:n + 1].float().cpu().numpy())
+        for t, arrays in zip(chunk, encode_texts(model, tokenizer, chunk, device, precision)): write_part(path(t), **arrays)
     barrier()
     parts = [(k, path(t)) for k, t in texts.items()]
     dest = _tables_dir(folder, parts)

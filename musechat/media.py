@@ -17,7 +17,8 @@ from .core import Preset, get_preset, notebook_preset, MediaError, TRAIN_FRACTIO
 __all__ = ['open_media', 'MediaInfo', 'probe_media', 'clip_window', 'frame_times', 'read_frames', 'read_audio', 'Segments',
            'load_video_segments', 'load_music_segments', 'make_feature_extractor', 'make_image_processor', 'ast_inputs',
            'clip_inputs', 'PrepareResult', 'track_id_for', 'split_for', 'list_media_files', 'prepare_videos',
-           'write_test_video', 'model_inputs_dir', 'decode_model_inputs', 'cache_model_inputs', 'load_model_inputs']
+           'write_test_video', 'model_inputs_dir', 'decode_model_inputs', 'decode_video_frames', 'cache_model_inputs',
+           'load_model_inputs']
 
 # %% ../nbs/03_media.ipynb #8a3210cd
 def _looks_like_media(head: bytes) -> bool:
@@ -322,7 +323,7 @@ def write_test_video(path, seconds: float, size: int = 64, fps: int = 8, sample_
             for p in as_.encode(None): c.mux(p)
     return path
 
-# %% ../nbs/03_media.ipynb #37527575
+# %% ../nbs/03_media.ipynb #b5e2bba1
 def model_inputs_dir(world, preset: Preset) -> Path:
     "Where the decoded model inputs of `world` under `preset` are stored."
     key = f"clip{preset.clip_seconds:g}-seg{preset.segment_seconds:g}-fps{preset.fps:g}-img{preset.image_size}-mel{preset.ast_num_mel_bins}x{preset.ast_max_length}"
@@ -334,6 +335,16 @@ def decode_model_inputs(path, preset: Preset) -> tuple[np.ndarray, np.ndarray]:
     frames = np.stack([np.stack([_resize_square(f, preset.image_size) for f in s]) for s in seg.frames])
     fbank = ast_inputs(seg, make_feature_extractor(preset), preset.sample_rate).numpy().astype(np.float16)
     return frames, fbank
+
+def decode_video_frames(path, preset: Preset) -> np.ndarray:
+    """The frames alone of a video's centre clip, uint8 `(S, F, side, side, 3)` at the image encoder's side, decoded as
+    `decode_model_inputs` decodes them: a video to recommend music for may have no soundtrack."""
+    info = probe_media(path)
+    if not info.has_video: raise MediaError(path, 'no video stream')
+    start, n = clip_window(info.duration, preset, path)
+    times = frame_times(start, n, preset)
+    frames = read_frames(path, times, preset.frame_size).reshape(*times.shape, preset.frame_size, preset.frame_size, 3)
+    return np.stack([np.stack([_resize_square(f, preset.image_size) for f in s]) for s in frames])
 
 def _decode_inputs(job):
     path, dest, preset = job
