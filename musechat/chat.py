@@ -264,7 +264,7 @@ class MuseChat:
         return '\n'.join(f"User: {t['text']}" if t['role'] == 'user' else f"MuseChat: [{t['title']}] (score {t['score']:.2f}) {t['text'] or ''}"
                          for t in self.conversation)
 
-# %% ../nbs/20_chat.ipynb #c0506f2e
+# %% ../nbs/20_chat.ipynb #11cdeabb
 def _save_pretrained(self, path) -> Path:
     from musechat.encoders import _quiet_transformers
     meta = {'version': CHAT_VERSION, 'preset': self.preset.to_dict(), 'ast_fingerprint': self.ast_fingerprint, 'seed': self.seed,
@@ -290,15 +290,18 @@ def _from_pretrained(cls, path, device=None, library=None) -> 'MuseChat':
     if not (path / 'musechat.json').exists(): raise ChatError(f"{path}: no musechat.json; not a folder written by MuseChat.save_pretrained")
     meta = json.loads((path / 'musechat.json').read_text())
     if meta.get('version') != CHAT_VERSION: raise ChatError(f"{path}: MuseChat version {meta.get('version')}, this musechat reads {CHAT_VERSION}")
-    with _quiet_transformers(): retriever = MVTFusion.from_pretrained(path / 'retriever')
-    clip = load_clip(path / 'clip')
-    ast = load_ast(path / 'ast')[0] if 'ast' in meta['parts'] else None
-    generator = None
-    if 'generator' in meta['parts']:
-        from musechat.generator import SentenceGenerator
-        lm = path / 'lm' if meta['lm'] == 'lm' else meta['lm']
-        generator = SentenceGenerator.from_pretrained(path / 'generator', lm=lm, device=resolve_device(device))
-        generator.config.lm_name_or_path = str(lm)        # saved again, the LM is copied from here
+    import warnings
+    with _quiet_transformers(), warnings.catch_warnings():
+        warnings.simplefilter('ignore', FutureWarning)               # peft asks transformers about a renamed attribute
+        retriever = MVTFusion.from_pretrained(path / 'retriever')
+        clip = load_clip(path / 'clip')
+        ast = load_ast(path / 'ast')[0] if 'ast' in meta['parts'] else None
+        generator = None
+        if 'generator' in meta['parts']:
+            from musechat.generator import SentenceGenerator
+            lm = path / 'lm' if meta['lm'] == 'lm' else meta['lm']
+            generator = SentenceGenerator.from_pretrained(path / 'generator', lm=lm, device=resolve_device(device))
+            generator.config.lm_name_or_path = str(lm)        # saved again, the LM is copied from here
     chat = cls(retriever, MusicLibrary.load(path / 'library'), clip, Preset(**{**meta['preset'], 'extra_seconds': tuple(meta['preset']['extra_seconds'])}),
                generator=generator, ast=ast, ast_fingerprint=meta['ast_fingerprint'], device=device, seed=meta.get('seed', 0))
     if library is not None: chat.use_library(library if isinstance(library, MusicLibrary) else chat.library_from(library))

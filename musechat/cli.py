@@ -13,8 +13,8 @@ from .media import prepare_videos
 from .stats import report_dataset
 
 # %% auto #0
-__all__ = ['TABLE_SEEDS', 'REPRODUCTION_STEPS', 'Reproduction', 'step_dataset', 'step_first_turn', 'step_dialogues',
-           'step_two_turns', 'step_explanations', 'reproduce', 'main']
+__all__ = ['TABLE_SEEDS', 'REPRODUCTION_STEPS', 'CHAT_HELP', 'Reproduction', 'step_dataset', 'step_first_turn', 'step_dialogues',
+           'step_two_turns', 'step_explanations', 'reproduce', 'terminal_chat', 'main']
 
 # %% ../nbs/99_cli.ipynb #8cdc53ce
 @dataclass
@@ -162,7 +162,36 @@ def reproduce(preset: str | Preset = 'toy', out='results', seed: int | None = No
               f"so the comparison is of shapes and orders, not of values.")
     return r.report.write(header)
 
-# %% ../nbs/99_cli.ipynb #617020b1
+# %% ../nbs/99_cli.ipynb #678bf1c4
+def _say(answer: dict, out):
+    print(f"MuseChat (turn {answer['turn']}): {answer['title']}  [score {answer['score']:.3f}]", file=out)
+    if answer.get('text'): print(f"  {answer['text']}", file=out)
+
+CHAT_HELP = "Say what you would like instead (e.g. 'more acoustic, with a female voice'); 'top' lists the last turn's best 5; 'quit' ends."
+
+def terminal_chat(chat, video, lines=None, out=None, explain: bool = True) -> list[dict]:
+    """The conversation in a terminal: turn 1 for `video`, then one turn per line of `lines` (default: standard input) until
+    'quit' or the end of input; returns the conversation."""
+    lines, out = sys.stdin if lines is None else lines, sys.stdout if out is None else out
+    interactive = hasattr(lines, 'isatty') and lines.isatty()
+    _say(chat.recommend(video, explain=explain), out)
+    print(CHAT_HELP, file=out)
+    while True:
+        if interactive: print('you> ', end='', file=out, flush=True)
+        try: line = lines.readline()
+        except KeyboardInterrupt: print(file=out); break
+        if not line: break
+        text = line.strip()
+        if not text: print(CHAT_HELP, file=out); continue
+        if text.lower() in ('quit', 'exit', 'q'): break
+        if text.lower() == 'top':
+            for n, t in enumerate(chat.top(5), 1): print(f"  {n}. {t['title']}  [score {t['score']:.3f}]", file=out)
+            continue
+        try: _say(chat.refine(text, explain=explain), out)
+        except ValueError as e: print(f"MuseChat: {e}", file=out); break
+    print(f"{len(chat.recommended)} recommendation(s): " + '; '.join(chat.library.tracks[i]['title'] for i in chat.recommended), file=out)
+    return chat.conversation
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='musechat', description='MuseChat: conversational music recommendation for videos.')
     sub = p.add_subparsers(dest='command', required=True)
@@ -179,6 +208,13 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument('--tagger', default='auto', help="tags each track's top-5 MSD and MTT tags: a CLAP or AST tagger by hub name "
                    "or folder; 'auto' (default): the toy mini-AST for toy/smoke, CLAP zero-shot for paper; 'none' skips it")
     sub.add_parser('train', add_help=False, help="train a model into DIR (also: torchrun -m musechat.train); 'musechat train -h' for its options")
+    c = sub.add_parser('chat', help='talk to MuseChat about a video in the terminal, a line per turn')
+    c.add_argument('--video', required=True, help='the video to recommend music for (any file the media pipeline reads)')
+    c.add_argument('--model', default=None, help='a folder saved by MuseChat.save_pretrained (default: the toy MuseChat of --preset)')
+    c.add_argument('--library', default=None, help='recommend from this music instead: a prepared folder (musechat prepare) or a saved library')
+    c.add_argument('--preset', default='toy', choices=['toy', 'smoke'], help='the toy MuseChat used without --model (default: toy)')
+    c.add_argument('--no-explain', action='store_true', help='the tracks alone, without the sentence generator')
+    c.add_argument('--save', default=None, help='write the conversation to this JSON file at the end')
     w = sub.add_parser('world', help='build (or reuse) a toy world and print its folder')
     w.add_argument('--preset', default='toy', choices=['toy', 'smoke'])
     w.add_argument('--out', default=None, help='where to build it (default: the cache)')
@@ -207,6 +243,18 @@ def main(argv=None) -> int:
             if res.skipped:
                 print(f"{len(res.skipped)} file(s) skipped; reasons in {Path(args.out) / 'skipped.jsonl'}", file=sys.stderr)
                 return 1
+        elif args.command == 'chat':
+            from musechat.chat import MuseChat, toy_musechat
+            if args.model: chat = MuseChat.from_pretrained(args.model, library=args.library)
+            else:
+                print(f"loading the {args.preset} MuseChat (assembled from the toy world's trained parts the first time: minutes)", file=sys.stderr)
+                chat = toy_musechat(args.preset, progress=False)
+                if args.library: chat.use_library(chat.library_from(args.library))
+            conversation = terminal_chat(chat, args.video, explain=not args.no_explain)
+            if args.save:
+                import json
+                from musechat.core import write_text_atomic
+                write_text_atomic(args.save, json.dumps(conversation, indent=1, ensure_ascii=False) + '\n')
         elif args.command == 'world':
             print(build_world(args.preset, args.out, seed=args.seed))
     except (ValueError, OSError) as e:  # bad input, unreadable paths, unloadable models: one line, not a traceback

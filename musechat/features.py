@@ -20,7 +20,7 @@ __all__ = ['file_fingerprint', 'model_fingerprint', 'media_key', 'FeatureStore',
            'encode_frames', 'encode_segments', 'VideoInputs', 'store_root', 'extract_features', 'text_fingerprint',
            'encode_texts', 'extract_text_features']
 
-# %% ../nbs/07_features.ipynb #34d37b47
+# %% ../nbs/07_features.ipynb #2a4b005d
 def file_fingerprint(path, chunk: int = 1 << 20) -> str:
     "A short hash of a file's size and its first and last `chunk` bytes."
     path = Path(path); size = path.stat().st_size
@@ -31,11 +31,19 @@ def file_fingerprint(path, chunk: int = 1 << 20) -> str:
             f.seek(max(chunk, size - chunk)); h.update(f.read(chunk))
     return h.hexdigest()[:16]
 
+_BOOKKEEPING = ('_name_or_path', 'transformers_version', 'dtype', 'torch_dtype', 'architectures')
+
+def _config_identity(d):
+    "A configuration dict without its bookkeeping keys, at every depth."
+    if isinstance(d, dict): return {k: _config_identity(v) for k, v in d.items() if k not in _BOOKKEEPING}
+    return d
+
 def model_fingerprint(model: torch.nn.Module) -> str:
-    "A short hash of a model's configuration and weights."
+    """A short hash of a model's configuration and weights; not of where it was loaded from or of the configuration's
+    bookkeeping (`_name_or_path`, the version, the class it was saved from, the dtype the weights' bytes already show): a copied folder is the same model."""
     h = hashlib.sha1()
     config = getattr(model, 'config', None)
-    if config is not None: h.update(config.to_json_string(use_diff=False).encode())
+    if config is not None: h.update(json.dumps(_config_identity(config.to_dict()), sort_keys=True, default=str).encode())
     for name, tensor in model.state_dict().items():
         h.update(name.encode()); h.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()[:16]

@@ -181,7 +181,7 @@ def train_run(preset: Preset | str, out, world=None, resume=None, device=None, o
     barrier()
     return metrics
 
-# %% ../nbs/10_mvp.ipynb #36a83577
+# %% ../nbs/10_mvp.ipynb #79395f9e
 def toy_mvp(preset: Preset, world, rows, progress: bool = True, device=None, seed: int | None = None):
     """MVP for `world` (trained once, resumed if interrupted, then loaded), its log, the embeddings and the candidates.
     `seed`: train with another seed than the preset's (the tables train three; the candidates come from the default)."""
@@ -192,7 +192,8 @@ def toy_mvp(preset: Preset, world, rows, progress: bool = True, device=None, see
     if seed is not None: settings = replace(settings, train=replace(settings.train, seed=seed))
     where = musechat_home() / 'models' / 'mvp' / f"{Path(world).name}-{run_key(video, music, train_ids, settings)}"
     if (where / 'model' / 'config.json').exists():
-        model, history = MVP.from_pretrained(where / 'model').eval(), read_train_log(where)
+        from musechat.encoders import _quiet_transformers
+        with _quiet_transformers(): model, history = MVP.from_pretrained(where / 'model').eval(), read_train_log(where)
     else:
         model, history = train_mvp(video, music, train_ids, settings, device=device, out=where, resume='latest', progress=progress)
         model.save_pretrained(where / 'model')

@@ -32,6 +32,22 @@ def test_reproduce_smoke(home, tmp_path):
     again = run('reproduce', '--preset', 'smoke', '--out', out)  # reuses the world and the output folder
     assert again.returncode == 0, again.stderr
 
+def test_chat_answers_each_line(home, tmp_path):
+    "`musechat chat` driven through its standard input: turn 1, then one answer per wish, the conversation saved; bad videos in one line."
+    world = Path(run('world', '--preset', 'smoke').stdout.strip())
+    rows = [json.loads(l) for l in (world / 'manifest.jsonl').read_text().splitlines()]
+    video = world / next(r for r in rows if r['split'] == 'test')['video_path']
+    wishes = ['I would like more jazz influences.', 'Something with female vocals, please.', 'More piano.']
+    r = run('chat', '--preset', 'smoke', '--video', video, '--save', tmp_path / 'chat.json', input='\n'.join(wishes) + '\n')
+    assert r.returncode == 0, r.stderr
+    assert [l.split(':')[0] for l in r.stdout.splitlines() if l.startswith('MuseChat (turn')] == [f'MuseChat (turn {k})' for k in (1, 2, 3, 4)]
+    saved = json.loads((tmp_path / 'chat.json').read_text())
+    assert [t['text'] for t in saved if t['role'] == 'user'][1:] == wishes and len({t['track_id'] for t in saved if t['role'] == 'system'}) == 4
+    assert all(t['text'] for t in saved)                              # every answer explained
+    (tmp_path / 'clip.mp4').write_bytes(b'\x00' * 100)
+    r = run('chat', '--preset', 'smoke', '--video', tmp_path / 'clip.mp4', input='more jazz\n')
+    assert r.returncode == 2 and 'Traceback' not in r.stderr and 'cannot recommend music for it' in r.stderr.strip().splitlines()[-1]
+
 def test_prepare_mixed_folder(home, tmp_path):
     from musechat.media import write_test_video
     videos = tmp_path / 'videos'; videos.mkdir()
