@@ -120,7 +120,7 @@ def build_library(folder, ast, preset: Preset | str, rows=None, device=None, pro
     store = extract_features(folder, rows, preset, ast=ast, device=device, progress=progress)['ast']
     return MusicLibrary.from_store(store, rows, {'source': str(folder.resolve()), 'ast': model_fingerprint(ast), 'media': media_key(preset)}, folder)
 
-# %% ../nbs/20_chat.ipynb #e761901c
+# %% ../nbs/20_chat.ipynb #69752e98
 CHAT_VERSION = 1
 FIRST_TURN = 'Can you recommend a music for my video?'   # the user's t1 (the dialogue dataset's plainest wording)
 
@@ -185,7 +185,7 @@ class MuseChat:
         pipeline reads), or `(video, None)` for features given as an array `(S, d_v)`."""
         from musechat.media import decode_video_frames
         if isinstance(video, np.ndarray) or torch.is_tensor(video):
-            x = np.asarray(video.cpu() if torch.is_tensor(video) else video, np.float32)
+            x = np.array(video.cpu() if torch.is_tensor(video) else video, np.float32)      # a copy: a store's rows are read-only
             if x.ndim != 2 or x.shape[1] != self.retriever.config.video_dim:
                 raise ChatError(f"video features of shape {x.shape}: expected (segments, {self.retriever.config.video_dim})")
             return x, None

@@ -13,10 +13,11 @@ from .media import prepare_videos
 from .stats import report_dataset
 
 # %% auto #0
-__all__ = ['TABLE_SEEDS', 'REPRODUCTION_STEPS', 'CHAT_HELP', 'Reproduction', 'step_dataset', 'step_first_turn', 'step_dialogues',
-           'step_two_turns', 'step_explanations', 'reproduce', 'terminal_chat', 'main']
+__all__ = ['TABLE_SEEDS', 'KTURNS', 'REPRODUCTION_STEPS', 'CHAT_HELP', 'Reproduction', 'step_dataset', 'step_first_turn',
+           'step_dialogues', 'step_two_turns', 'step_explanations', 'step_conversation', 'reproduce', 'terminal_chat',
+           'main']
 
-# %% ../nbs/99_cli.ipynb #8cdc53ce
+# %% ../nbs/99_cli.ipynb #a8ab3191
 @dataclass
 class Reproduction:
     "What every step of `reproduce` works with."
@@ -127,8 +128,66 @@ def step_explanations(r: Reproduction):
     r.report.add('Explanations beside the simulated t4', 'Three test tracks (seed 0):',
                  tables=[('explanation_examples', explanation_examples(scored), 'Each model\'s explanation beside the simulated t4')])
 
+KTURNS = 5   # how many turns the simulated user keeps talking
+
+def step_conversation(r: Reproduction):
+    "MuseChat end to end: more than two turns (SR@k), Figure 5 (a worked conversation) and Figure 11 (the music space)."
+    from musechat.chat import toy_musechat
+    from musechat.more_turns import k_turn_runs, k_turn_table, readable_k_turns, plot_k_turns, worked_conversation, plot_conversation
+    from musechat.music_space import music_spaces, separability_table, plot_music_space
+    from musechat.tagging import dialogue_rows
+    from musechat.dialogue import SimulatedDialogueGenerator
+    from musechat.two_turns import toy_fusion
+    from musechat.tables import VARIANTS
+    import pandas as pd
+    data, seeds = r.data, TABLE_SEEDS[r.preset.name]
+    chat = toy_musechat(r.preset, r.world, progress=False)
+    tracks = {t['track_id']: t for t in dialogue_rows(r.preset, r.world, r.rows, progress=False)}
+    runs = k_turn_runs(r.preset, r.world, data, chat, tracks, seeds=seeds, turns=KTURNS)
+    pool = min(r.preset.test_pool_size, len(runs[0]))
+    table = k_turn_table(runs, KTURNS, pool)
+    plot_k_turns(table, path=r.report.figure_path('k_turns.png'), title=f'{len(runs[0])} test videos, pools of {pool}, {len(seeds)} seed(s)')
+    r.report.add('More than two turns (§3)',
+                 f"The paper claims its two-turn model extends to more turns by treating each later turn as a second turn; we measure it. "
+                 f"A simulated user (the dialogue simulator's t3 rules: what the target has and the last recommendation lacks, never its "
+                 f"title) answers each recommendation; MuseChat refines with the last recommendation as the candidate music and never "
+                 f"repeats a track. SR@k: the share of the {len(runs[0])} test videos whose target was recommended within k turns, in pools of "
+                 f"{pool}. Baselines on the same pools: MVP re-ranking (its next-best track each turn; it cannot read words) and MuseChat "
+                 f"without words (walking down its own turn-1 ranking). Cells: mean ± std over {len(seeds)} seed(s); verdicts: a paired "
+                 f"bootstrap over videos (difference in points, 95% interval).",
+                 figures=[('k_turns.png', 'SR@k against the number of turns')],
+                 tables=[('k_turns', table.round(3), 'SR@k (numbers)'), ('k_turns_readable', readable_k_turns(table, len(seeds)), 'SR@k, mean ± std, with verdicts')])
+    user = SimulatedDialogueGenerator(0)
+    conv, frames, target, n = worked_conversation(chat, r.world, [x for x in r.rows if x['split'] == 'test'], tracks, user, pool)
+    plot_conversation(conv, frames, target, tracks, n, path=r.report.figure_path('fig5_conversation.png'))
+    turns = pd.DataFrame([{'turn': c['turn'], 'user': c['words'] or 'Can you recommend a music for my video?',
+                           'recommended': tracks[c['track_id']]['title'], 'target rank': c['rank'], 'explanation': c['text']} for c in conv])
+    r.report.add('Figure 5: a worked conversation',
+                 f"The first test video whose first recommendation is not its own music (not chosen for a happy ending), in its test pool of "
+                 f"{n}: the video's frames (one per segment), each turn's track and explanation, the simulated user's words, and where the "
+                 f"target ({target['title']!r}) ranked among the tracks still to recommend.",
+                 figures=[('fig5_conversation.png', 'Figure 5 (ours)')], tables=[('fig5_conversation', turns, 'The conversation')])
+    retrievers = {s: toy_fusion(r.preset, r.world, data, VARIANTS['MuseChat (ours)'], seed=s, progress=False) for s in seeds}
+    ids = [c['target_track_id'] for c in data['test'] if c['target_track_id'] in chat.library]
+    music = [chat.library.track(t) for t in ids]
+    spaces = music_spaces(chat.library, ids, retrievers)
+    n_tags, k = (4, 3) if r.preset.name == 'smoke' else (8, 5)
+    sep = separability_table(spaces, music, n_tags, k)
+    plot_music_space(spaces, music, names=[f'MuseChat g^m_t (seed {seeds[0]})', 'frozen AST'], n_tags=n_tags,
+                     path=r.report.figure_path('fig11_music_space.png'))
+    shown = sep.assign(**{m: [f"{a:.3f} ± {b:.3f}" if b == b else '' for a, b in zip(sep[m], sep[f'{m} std'])] for m in ('kNN accuracy', 'silhouette')})
+    r.report.add('Figure 11: the music space (supplement §10)',
+                 f"t-SNE of the {len(ids)} test tracks' target-music embeddings x^m_t from MuseChat's g^m_t (seed {seeds[0]}) and, below, "
+                 f"of their frozen AST cls, coloured by the tagger's top MSD and MTT tag ({n_tags} most common; others grey). The numbers "
+                 f"are measured in the spaces themselves (not the projection) on the tracks with those tags: a leave-one-out {k}-NN vote "
+                 f"(cosine) for the top tag, and the silhouette (cosine); MuseChat over {len(seeds)} seed(s), shuffled labels over 3 "
+                 f"permutations, and the majority tag's rate as the floor of the vote.",
+                 figures=[('fig11_music_space.png', 'Figure 11 (ours)')],
+                 tables=[('fig11_separability', sep.round(4), 'How separated the tags are (numbers)'),
+                         ('fig11_separability_readable', shown[['tags', 'space', 'tracks', 'runs', 'kNN accuracy', 'silhouette']], 'How separated, mean ± std')])
+
 #: The steps of `musechat reproduce`, in order; each takes a `Reproduction`.
-REPRODUCTION_STEPS = [step_dataset, step_first_turn, step_dialogues, step_two_turns, step_explanations]
+REPRODUCTION_STEPS = [step_dataset, step_first_turn, step_dialogues, step_two_turns, step_explanations, step_conversation]
 
 def _link_world(out: Path, world: Path):
     link = out / 'world'
