@@ -120,7 +120,7 @@ def build_library(folder, ast, preset: Preset | str, rows=None, device=None, pro
     store = extract_features(folder, rows, preset, ast=ast, device=device, progress=progress)['ast']
     return MusicLibrary.from_store(store, rows, {'source': str(folder.resolve()), 'ast': model_fingerprint(ast), 'media': media_key(preset)}, folder)
 
-# %% ../nbs/20_chat.ipynb #69752e98
+# %% ../nbs/20_chat.ipynb #60b6e21f
 CHAT_VERSION = 1
 FIRST_TURN = 'Can you recommend a music for my video?'   # the user's t1 (the dialogue dataset's plainest wording)
 
@@ -208,6 +208,13 @@ class MuseChat:
             q = self.retriever.embed_query(video=v[:S], candidate_cls=torch.from_numpy(np.asarray(cls[:S], np.float32)).to(self.device),
                                            candidate_tokens=torch.from_numpy(np.asarray(tokens[:S], np.float32)).to(self.device), text_tokens=t)
         return q.float().mean(0).cpu().numpy()
+
+    def first_query(self, video_features) -> np.ndarray:
+        "Turn 1's query $x^f$ for video features `(S, d_v)`, the conversation left as it is (to rank many videos, e.g. a baseline)."
+        kept = self.video_features
+        self.video_features = np.array(video_features, np.float32)
+        try: return self._query()
+        finally: self.video_features = kept
 
     def _answer(self, query: np.ndarray, explain: bool) -> dict:
         scores = self._unit @ (query / max(np.linalg.norm(query), 1e-12))

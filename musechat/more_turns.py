@@ -30,7 +30,7 @@ def converse(chat: MuseChat, video, target: dict, tracks: dict, user, turns: int
         if found: break
     return out
 
-# %% ../nbs/22_more_turns.ipynb #7bbf9f92
+# %% ../nbs/22_more_turns.ipynb #1497d58b
 def walk_ranking(query: np.ndarray, music: np.ndarray, turns: int) -> np.ndarray:
     "A re-ranking baseline in one pool: the turn (1..`turns`) at which each query's target (row i of `music`) is reached walking down its ranking, 0 if not."
     sim = cosine_similarity(query, music)
@@ -47,7 +47,7 @@ def k_turn_run(chat: MuseChat, video: dict, mvp: dict, test_ids, tracks: dict, u
     pools = make_pools(list(test_ids), pool_size, seed)
     for p, pool in enumerate(tqdm(pools, desc='pools', unit='pool', disable=not progress)):
         chat.use_library(library.subset(pool))
-        first = np.stack([chat._query_for(video[t]) for t in pool])
+        first = np.stack([chat.first_query(video[t]) for t in pool])     # exactly what turn 1 ranks
         alone = walk_ranking(first, chat.library.embeddings, turns)
         idx = [mvp_row[t] for t in pool]
         mvp_found = walk_ranking(mvp['V'][idx], mvp['M'][idx], turns)
@@ -67,17 +67,7 @@ def success_at(run: pd.DataFrame, method: str, k: int) -> np.ndarray:
     found = run[method].to_numpy()
     return ((found >= 1) & (found <= k)).astype(float)
 
-# %% ../nbs/22_more_turns.ipynb #3b50b193
-def _query_for(self, features: np.ndarray) -> np.ndarray:
-    "MuseChat's turn-1 query $x^f$ for video features `(S, d_v)`, the conversation left as it is."
-    kept = self.video_features
-    self.video_features = np.array(features, np.float32)
-    try: return self._query()
-    finally: self.video_features = kept
-
-MuseChat._query_for = _query_for
-
-# %% ../nbs/22_more_turns.ipynb #d6d900ba
+# %% ../nbs/22_more_turns.ipynb #ecbf95cb
 def k_turn_table(runs: list[pd.DataFrame], turns: int, pool_size: int) -> pd.DataFrame:
     "`runs` (one `k_turn_run` per seed) as a table: a row per k, $SR@k$ mean ± std of each method, chance, mean target rank, verdicts."
     out = []
@@ -119,7 +109,7 @@ def plot_k_turns(table: pd.DataFrame, path=None, title: str = ''):
     if path: fig.savefig(path, dpi=120); plt.close(fig)
     return fig
 
-# %% ../nbs/22_more_turns.ipynb #65e8722b
+# %% ../nbs/22_more_turns.ipynb #93ed75f6
 def k_turn_runs(preset, world, data: dict, chat: MuseChat, tracks: dict, seeds=(0,), turns: int = 5, device=None,
                 progress: bool = False) -> list[pd.DataFrame]:
     "One `k_turn_run` per seed on `data['test']`: the seed's MVT-Fusion in `chat`'s place (its library embedded again), the seed's MVP."
@@ -143,7 +133,7 @@ def k_turn_runs(preset, world, data: dict, chat: MuseChat, tracks: dict, seeds=(
         runs.append(k_turn_run(seeded, video, mvp, test_ids, tracks, SimulatedDialogueGenerator(seed), pool, turns, seed=0, progress=progress))
     return runs
 
-# %% ../nbs/22_more_turns.ipynb #5c53844e
+# %% ../nbs/22_more_turns.ipynb #f44bf65b
 def worked_conversation(chat: MuseChat, world, test_rows, tracks: dict, user, pool_size: int, turns: int = 2, seed: int = 0):
     """Figure 5's conversation: the first of `test_rows` whose turn 1 misses its target, in its test pool (`make_pools` with
     `seed`), from its video file, with explanations. Returns (the conversation rows, the frames, the target row, the pool size)."""
