@@ -18,7 +18,7 @@ from .fusion import MVTFusion
 __all__ = ['LIBRARY_VERSION', 'TRACK_FIELDS', 'CHAT_VERSION', 'FIRST_TURN', 'ChatError', 'MusicLibrary', 'build_library',
            'template_explanation', 'MuseChat', 'toy_musechat_dir', 'toy_musechat']
 
-# %% ../nbs/20_chat.ipynb #93a27f96
+# %% ../nbs/20_chat.ipynb #76694aab
 LIBRARY_VERSION = 1
 TRACK_FIELDS = ('track_id', 'title', 'track_name', 'album', 'artists', 'msd_tags', 'mtt_tags', 'split', 'media_path')
 
@@ -77,13 +77,12 @@ class MusicLibrary:
 
     @torch.no_grad()
     def embed(self, retriever: MVTFusion, device=None, batch_size: int = 4096) -> 'MusicLibrary':
-        "Every track's $x^{m_t}$ under `retriever` (the mean over its segments of `embed_music`), kept with the retriever's fingerprint."
+        "A copy holding every track's $x^{m_t}$ under `retriever` (the mean over its segments of `embed_music`) and the retriever's fingerprint; this library is left as it is."
         device = resolve_device(device); retriever = retriever.to(device).eval()
         out = [retriever.embed_music(torch.from_numpy(self.cls[i:i + batch_size]).to(device)).float().cpu().numpy()
                for i in range(0, len(self.cls), batch_size)]
-        self.embeddings = segment_means(np.concatenate(out), self.counts).astype(np.float32)
-        self.info['retriever'] = model_fingerprint(retriever)
-        return self
+        return MusicLibrary(self.tracks, self.cls, self.tokens, self.counts, {**self.info, 'retriever': model_fingerprint(retriever)},
+                            segment_means(np.concatenate(out), self.counts).astype(np.float32))
 
     def save(self, path) -> Path:
         "`library.json` (info), `tracks.jsonl` and `music.safetensors` (cls, tokens, counts, embeddings) in `path`, all at once."
@@ -120,7 +119,7 @@ def build_library(folder, ast, preset: Preset | str, rows=None, device=None, pro
     store = extract_features(folder, rows, preset, ast=ast, device=device, progress=progress)['ast']
     return MusicLibrary.from_store(store, rows, {'source': str(folder.resolve()), 'ast': model_fingerprint(ast), 'media': media_key(preset)}, folder)
 
-# %% ../nbs/20_chat.ipynb #60b6e21f
+# %% ../nbs/20_chat.ipynb #74dc4d9b
 CHAT_VERSION = 1
 FIRST_TURN = 'Can you recommend a music for my video?'   # the user's t1 (the dialogue dataset's plainest wording)
 
@@ -153,7 +152,7 @@ class MuseChat:
                             f"{self.ast_fingerprint}); build it again with this MuseChat's encoder (`musechat chat --library FOLDER` does)")
         if library.info.get('media') != media_key(self.preset):
             raise ChatError(f"{src}: the library's media sizes ({library.info.get('media')}) are not this MuseChat's ({media_key(self.preset)})")
-        if library.embeddings is None or library.info.get('retriever') != self.retriever_fingerprint: library.embed(self.retriever, self.device)
+        if library.embeddings is None or library.info.get('retriever') != self.retriever_fingerprint: library = library.embed(self.retriever, self.device)
         self.library = library
         self._unit = library.embeddings / np.maximum(np.linalg.norm(library.embeddings, axis=1, keepdims=True), 1e-12)
         self.reset()

@@ -37,16 +37,12 @@ def majority_rate(labels) -> float:
     _, counts = np.unique(labels, return_counts=True)
     return float(100 * counts.max() / counts.sum())
 
-# %% ../nbs/23_music_space.ipynb #28194f7e
+# %% ../nbs/23_music_space.ipynb #53145c6e
 def music_spaces(library, ids, retrievers: dict, device=None) -> dict:
     "`{name: (n, d) array}` for the tracks `ids` of `library`: `frozen AST` and one `MuseChat g^m_t (seed s)` per retriever `{seed: model}`."
-    from musechat.chat import MusicLibrary
     sub = library.subset(ids)
     frozen = np.stack([np.asarray(sub.get(t, 'cls'), np.float32).mean(0) for t in ids])
-    out = {}
-    for seed, model in retrievers.items():
-        lib = MusicLibrary(sub.tracks, sub.cls, sub.tokens, sub.counts, sub.info).embed(model, device)
-        out[f'MuseChat g^m_t (seed {seed})'] = lib.embeddings
+    out = {f'MuseChat g^m_t (seed {seed})': sub.embed(model, device).embeddings for seed, model in retrievers.items()}
     out['frozen AST'] = frozen
     return out
 
