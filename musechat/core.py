@@ -11,7 +11,7 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['TRAIN_FRACTION', 'PRESETS', 'Preset', 'get_preset', 'notebook_preset', 'project_root', 'musechat_home', 'data_dir',
            'MediaError', 'atomic_path', 'atomic_folder', 'write_text_atomic', 'write_jsonl_atomic', 'read_jsonl',
-           'exclusive', 'parallel_map', 'Report', 'markdown_table']
+           'exclusive', 'build_once', 'parallel_map', 'Report', 'markdown_table']
 
 # %% ../nbs/00_core.ipynb #f8da8e55
 #: The paper's train share: 88,000 of its 98,206 videos (§5.1).
@@ -175,7 +175,22 @@ def exclusive(path):
         try: yield
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
-# %% ../nbs/00_core.ipynb #6bf2c02e
+# %% ../nbs/00_core.ipynb #b7465368
+def build_once(where, build, done: str = 'config.json', atomic: bool = True) -> Path:
+    """The artefact folder `where`: `build(folder)` writes it the first time (when `where/done` is missing), later
+    calls return it as it is. Concurrent callers wait on a lock beside it. With `atomic`, `build` writes into a fresh
+    temporary folder that replaces `where` only on success; without (a build that resumes from its own checkpoints),
+    `build` writes into `where` itself and `done` marks it finished."""
+    where = Path(where)
+    with exclusive(where.with_name(f'.{where.name}.lock')):
+        if not (where / done).exists():
+            if atomic:
+                with atomic_folder(where) as tmp: build(tmp)
+            else: where.mkdir(parents=True, exist_ok=True); build(where)
+            if not (where / done).exists(): raise RuntimeError(f"{where}: the build finished without writing {done}")
+    return where
+
+# %% ../nbs/00_core.ipynb #33efbd52
 def _one_thread():
     """In a worker process: one thread for torch's kernels and for numpy's BLAS, so n workers never fight over n cores.
     Decoding the toy world's videos (a mel filterbank is a matrix product) runs twice as fast on two cores."""
@@ -205,7 +220,7 @@ def parallel_map(fn, jobs, n_workers: int | None = None, desc: str = '', unit: s
             for job in jobs: out.append(fn(job)); bar.update()
     return out
 
-# %% ../nbs/00_core.ipynb #ebc45e48
+# %% ../nbs/00_core.ipynb #d551d391
 @dataclass
 class Report:
     "The sections of `REPORT.md`, written into `out` with the figures and tables they show."

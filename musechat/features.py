@@ -92,7 +92,7 @@ class FeatureStore:
     def __getstate__(self): return {'folder': self.folder}      # reopened, not copied, in a DataLoader worker
     def __setstate__(self, state): self.__init__(state['folder'])
 
-# %% ../nbs/07_features.ipynb #baa6c054
+# %% ../nbs/07_features.ipynb #a74a0c5f
 def write_part(path, **arrays) -> Path:
     "One item's arrays as `path` (.npz), all at once."
     with atomic_path(path) as tmp:
@@ -133,7 +133,7 @@ def consolidate(parts: list[tuple[str, Path]], dest, info: dict | None = None, p
     try:
         tables = {k: np.lib.format.open_memmap(tmp / f'{k}.npy', mode='w+', dtype=headers[0][k][1],
                                                shape=(int(counts[:, j].sum()), *headers[0][k][0][1:])) for j, k in enumerate(names)}
-        for n, (i, p) in enumerate(tqdm(parts, desc=f'consolidating {dest.parent.parent.name}', unit='item', disable=not progress, mininterval=1)):
+        for n, (i, p) in enumerate(tqdm(parts, desc=f'consolidating {dest.parent.parent.name}', unit='item', disable=not progress)):
             with np.load(p) as z:
                 for j, k in enumerate(names):
                     if z[k].shape[1:] != tables[k].shape[1:]:
@@ -195,7 +195,7 @@ class VideoInputs(Dataset):
         except Exception as e: return {'i': i, 'error': f'{type(e).__name__}: {e}'}
         return {'i': i, 'frames': torch.from_numpy(frames), 'fbank': torch.from_numpy(fbank)}
 
-# %% ../nbs/07_features.ipynb #548790a6
+# %% ../nbs/07_features.ipynb #12f15ede
 def store_root(kind: str, model, preset: Preset, root=None, token_pool: str = 'time') -> Path:
     "A store's folder: `<root>/<kind>-<encoder fingerprint>-<media key>` (default root: `<musechat home>/features`)."
     suffix = '' if kind != 'ast' or token_pool == 'time' else f'-tok{token_pool}'
@@ -228,7 +228,7 @@ def extract_features(world, rows, preset: Preset, clip=None, ast=None, device=No
     loader = DataLoader(VideoInputs(world, [rows[n] for n in mine], preset), batch_size=None, num_workers=num_workers,
                         prefetch_factor=4 if num_workers else None)
     bar = tqdm(total=len(mine), desc=f"features{f' (rank {rank()})' if world_size() > 1 else ''}", unit='video',
-               disable=not progress or not mine, mininterval=1)
+               disable=not progress or not mine)
     buffer = []
 
     def flush():
