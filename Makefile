@@ -8,7 +8,7 @@ OUT    ?= results
 # torch first, pinned to the CPU build this machine carries; the project's range admits it, so pip adds nothing.
 TORCH  := torch==2.13.0
 
-.PHONY: reproduce test export clean-nbs readme lab bench
+.PHONY: reproduce test export clean-nbs readme lab bench notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ export: $(VENV)/.installed-dev
 
 readme: $(VENV)/.installed-dev
 	$(BIN)/python tools/make_readme.py
+
+# Every lesson run as a student runs it (Jupyter kernel, toy preset), timed; the executed outputs are kept in nbs/.
+notebooks: $(VENV)/.installed-dev
+	$(BIN)/python tools/run_notebooks.py --store --table notebook_times.md
+	$(BIN)/nbdev_clean
 
 lab: $(VENV)/.installed-dev
 	$(BIN)/jupyter lab nbs/
