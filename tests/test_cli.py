@@ -31,6 +31,10 @@ def test_reproduce_smoke(home, tmp_path):
         assert (out / 'tables' / f'{name}.csv').stat().st_size > 100, name
     assert (out / 'tables' / 'table3.csv').read_text().startswith('model,BERTScore F1')
     assert (out / 'figures' / 'reasoning.png').stat().st_size > 10_000 and 'Table 3' in report
+    log = (r.stdout + r.stderr).replace('\r', '\n').splitlines()      # output to a pipe, as `make reproduce > log`
+    assert len(log) < 60, f"{len(log)} lines of log:\n" + '\n'.join(log[:80])
+    private = [str(p) for p in out.rglob('*') if 'world' not in p.relative_to(out).parts and p.stat().st_mode & 0o044 != 0o044]
+    assert not private, f"files others cannot read: {private[:5]}"
     again = run('reproduce', '--preset', 'smoke', '--out', out)  # reuses the world and the output folder
     assert again.returncode == 0, again.stderr
 

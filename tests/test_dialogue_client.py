@@ -11,8 +11,9 @@ from collections import Counter
 import pytest
 
 from musechat.core import read_jsonl
-from musechat.dialogue import (OpenAIDialogueGenerator, DialogueEndpointError, build_dialogue_dataset, check_reply,
-                               dialogue_summary, load_dialogue_dataset, pair_key, render_prompt, rule_violations, run_dialogues)
+from musechat.dialogue import check_reply, render_prompt, rule_violations
+from musechat.dialogue_dataset import build_dialogue_dataset, dialogue_summary, load_dialogue_dataset, pair_key, run_dialogues
+from musechat.dialogue_endpoint import OpenAIDialogueGenerator, DialogueEndpointError
 
 KEY = 'sk-test-DO-NOT-LEAK-0123456789abcdef'
 TIMEOUT = .3  # the client's timeout; a 'slow' reply takes twice as long

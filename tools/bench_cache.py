@@ -17,8 +17,10 @@ def main():
     ap.add_argument('--tracks', type=int, default=400, help='train tracks in the epoch (default 400)')
     args = ap.parse_args()
     from musechat.core import get_preset
-    from musechat.world import build_world, load_manifest
-    from musechat.encoders import encoder_paths, load_clip, load_ast
+    from musechat.world import build_world
+    from musechat.manifest import load_manifest
+    from musechat.pretraining import encoder_paths
+    from musechat.encoders import load_clip, load_ast
     from musechat.features import extract_features
     from musechat.media import cache_model_inputs
     from musechat.mvp import train_mvp, MVPSettings

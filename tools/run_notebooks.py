@@ -43,8 +43,10 @@ def run_one(path: Path, preset: str, timeout: int) -> tuple[float, str | None, o
     return time.time() - t0, error, nb
 
 def store(path: Path, nb) -> int:
-    "Write the executed notebook over `path` (then `nbdev_clean` keeps metadata out); returns its size in bytes."
+    """Write the executed notebook over `path` without the widgets' live state (`nbdev_clean` then strips the rest of
+    the metadata); returns its size in bytes."""
     import nbformat
+    nb.metadata.pop('widgets', None)    # live widget state: hundreds of KiB that no static reader can show
     tmp = path.with_name(f'.{path.name}.tmp')
     nbformat.write(nb, tmp); os.chmod(tmp, 0o644); os.replace(tmp, path)
     return path.stat().st_size
