@@ -20,11 +20,12 @@ from .encoders import (PAPER_ENCODERS, load_clip, clip_pixels, load_world_inputs
                                clip_text_vectors)
 
 # %% auto #0
-__all__ = ['VISIBLE_PHRASES', 'MINI_CLIP', 'MINI_AST', 'MINI_TAGGER', 'ENCODERS_VERSION', 'visible_attributes', 'toy_caption',
-           'zero_shot_prompts', 'toy_text_corpus', 'train_toy_tokenizer', 'MiniCLIPSettings', 'MiniASTSettings',
-           'pretraining_settings', 'soft_contrastive_loss', 'CaptionedFrames', 'CaptionBatch', 'SoftCLIPPretraining',
-           'TaggedSegments', 'read_pretraining', 'pretrain_mini_clip', 'tag_labels', 'tag_targets', 'pretrain_mini_ast',
-           'toy_encoders', 'encoder_paths', 'evaluate_toy_clip', 'average_precision', 'evaluate_toy_ast']
+__all__ = ['VISIBLE_PHRASES', 'MINI_CLIP', 'MINI_AST', 'MINI_TAGGER', 'ENCODERS_VERSION', 'TOY_ENCODERS', 'visible_attributes',
+           'toy_caption', 'zero_shot_prompts', 'toy_text_corpus', 'train_toy_tokenizer', 'MiniCLIPSettings',
+           'MiniASTSettings', 'pretraining_settings', 'soft_contrastive_loss', 'CaptionedFrames', 'CaptionBatch',
+           'SoftCLIPPretraining', 'TaggedSegments', 'read_pretraining', 'pretrain_mini_clip', 'tag_labels',
+           'tag_targets', 'pretrain_mini_ast', 'toy_encoders', 'encoder_paths', 'evaluate_toy_clip',
+           'average_precision', 'evaluate_toy_ast']
 
 # %% ../nbs/06a_pretraining.ipynb #1337c258
 #: What the toy video shows of a track, attribute by attribute, and the words a caption uses for each value.
@@ -296,15 +297,21 @@ def _is_current(path: Path, card: dict) -> bool:
     except (OSError, ValueError): return False
     return {k: saved.get(k) for k in card} == json.loads(json.dumps(card))
 
-def toy_encoders(preset: Preset | str, world=None, force: bool = False, progress: bool = True) -> dict:
-    """Folders of the mini-CLIP, the mini-AST and the tagger pretrained on `world` (default: the preset's toy world):
-    reused if there, else pretrained now."""
+TOY_ENCODERS = ('clip', 'ast', 'tagger')
+
+def toy_encoders(preset: Preset | str, world=None, force: bool = False, progress: bool = True,
+                 kinds=TOY_ENCODERS) -> dict:
+    """Folders of the `kinds` of encoder (the mini-CLIP, the mini-AST, the tagger) pretrained on `world` (default: the
+    preset's toy world): reused if there, else pretrained now. Only the kinds asked for are pretrained."""
     preset = get_preset(preset)
     clip_settings, ast_settings = pretraining_settings(preset)
     world = Path(world) if world else build_world(preset, progress=progress)
     rows = load_manifest(world)
     home = musechat_home() / 'encoders' / f'{world.name}-v{ENCODERS_VERSION}'
-    settings = {'clip': clip_settings, 'ast': ast_settings, 'tagger': MINI_TAGGER[preset.name]}
+    unknown = set(kinds) - set(TOY_ENCODERS)
+    if unknown: raise ValueError(f"no toy encoder called {', '.join(sorted(unknown))}: the kinds are {', '.join(TOY_ENCODERS)}")
+    every = {'clip': clip_settings, 'ast': ast_settings, 'tagger': MINI_TAGGER[preset.name]}
+    settings = {k: every[k] for k in TOY_ENCODERS if k in kinds}
     with exclusive(home.parent / f'.{home.name}.lock'):   # another process pretraining the same encoders: wait, reuse
         todo = [k for k, s in settings.items() if force or not _is_current(home / k, _card(k, s, world, preset))]
         if todo:      # decoded (the first time) and loaded once, for all of them
@@ -317,9 +324,11 @@ def toy_encoders(preset: Preset | str, world=None, force: bool = False, progress
 
 # %% ../nbs/06a_pretraining.ipynb #9dbc0b6c
 def encoder_paths(preset: Preset | str, world=None, progress: bool = True) -> dict:
-    "What to pass to `load_clip` and `load_ast` for `preset`: the paper's hub names, or the folders of the toy encoders of `world`."
+    """What to pass to `load_clip` and `load_ast` for `preset` (`{'clip': ..., 'ast': ...}`): the paper's hub names, or
+    the folders of the toy encoders of `world` (pretrained first if missing; the tagger is not needed for this)."""
     preset = get_preset(preset)
-    return dict(PAPER_ENCODERS) if preset.name == 'paper' else toy_encoders(preset, world, progress=progress)
+    return dict(PAPER_ENCODERS) if preset.name == 'paper' else toy_encoders(preset, world, progress=progress,
+                                                                            kinds=tuple(PAPER_ENCODERS))
 
 # %% ../nbs/06a_pretraining.ipynb #72d6ef22
 def evaluate_toy_clip(clip, world, rows, preset: Preset | str, split: str = 'test', frames=None):
