@@ -9,9 +9,9 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['PAPER_TABLE1', 'PAPER_TABLE5', 'MODEL_ALIASES', 'make_pools', 'cosine_similarity', 'ranks_from_similarity',
-           'target_ranks', 'retrieval_metrics', 'success_rate', 'chance_metrics', 'pooled_metrics', 'evaluate_pool',
-           'evaluate_pools', 'track_embedding', 'segment_means', 'best_distractors', 'metrics_table', 'beside_paper',
-           'bootstrap_verdict', 'plot_rank_distribution']
+           'target_ranks', 'retrieval_metrics', 'success_rate', 'chance_metrics', 'pooled_metrics', 'pool_metrics',
+           'evaluate_pool', 'ranked_pools', 'evaluate_pools', 'track_embedding', 'segment_means', 'best_distractors',
+           'metrics_table', 'beside_paper', 'bootstrap_verdict', 'plot_rank_distribution']
 
 # %% ../nbs/09_evaluation.ipynb #6848d1c1
 def make_pools(ids, pool_size: int, seed: int = 0, drop_last: bool = True) -> list[list]:
@@ -131,30 +131,35 @@ def pooled_metrics(per_pool) -> dict:
         if set(d) != set(keys): raise ValueError(f"pools report different metrics: {sorted(keys)} vs {sorted(d)}")
     return {k: float(np.mean([d[k] for d in per_pool])) for k in keys}
 
-def evaluate_pool(q, m, q2=None, ks=(1, 5, 10)) -> dict:
-    """MR, R@K and SR of one pool: `q` turn-1 queries (n, d), `m` their targets (n, d), `q2` optional turn-2 queries (n, d).
-
-    With `q2`, MR and R@K are those of turn 2 (as in Table 1) and SR counts a hit in either turn; without, turn 1 and SR = R@1."""
-    r1 = target_ranks(q, m)
-    if q2 is None: return {**retrieval_metrics(r1, ks), 'SR': success_rate(r1)}
-    r2 = target_ranks(q2, m)
+def pool_metrics(r1, r2=None, ks=(1, 5, 10)) -> dict:
+    """MR, R@K and SR of one pool from the target ranks of turn 1 (`r1`) and, in a two-turn dialogue, turn 2 (`r2`): with
+    `r2`, MR and R@K are those of turn 2 (as in Table 1) and SR counts a hit in either turn; without, turn 1 and SR = R@1."""
+    if r2 is None: return {**retrieval_metrics(r1, ks), 'SR': success_rate(r1)}
     return {**retrieval_metrics(r2, ks), 'SR': success_rate(r1, r2)}
 
-def evaluate_pools(q, m, pools, q2=None, ks=(1, 5, 10)) -> dict:
-    """`evaluate_pool` on each pool, averaged (`pooled_metrics`). `q`, `m` (and `q2`) hold all test videos, row i of `m`
-    the target of video i; each pool is a list of row indices, e.g. from `make_pools(range(len(q)), 500, seed)`."""
+def evaluate_pool(q, m, q2=None, ks=(1, 5, 10)) -> dict:
+    """MR, R@K and SR of one pool: `q` turn-1 queries (n, d), `m` their targets (n, d), `q2` optional turn-2 queries (n, d)
+    (`pool_metrics` of their target ranks)."""
+    return pool_metrics(target_ranks(q, m), None if q2 is None else target_ranks(q2, m), ks)
+
+def ranked_pools(q, m, pools, q2=None):
+    """Each pool ranked once: yields `(idx, r1, r2)`, the pool's row indices and the target ranks of turn 1 and of turn 2
+    (None without `q2`). `q`, `m` (and `q2`) hold all test videos, row i of `m` the target of video i."""
     q, m = _as_array(q, 'q'), _as_array(m, 'm')
     q2 = None if q2 is None else _as_array(q2, 'q2')
     if q.shape != m.shape or (q2 is not None and q2.shape != q.shape):
         raise ValueError(f"q {q.shape}, m {m.shape}" + ('' if q2 is None else f" and q2 {q2.shape}") + " must have the same shape (one row per video)")
-    per_pool = []
     for p in pools:
         idx = np.asarray(p)
         if idx.size == 0: raise ValueError("empty pool: there is nothing to rank")
         if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer) or (len(idx) and (idx.min() < 0 or idx.max() >= len(q))):
             raise ValueError(f"a pool must be a list of row indices in [0, {len(q)}): got {p!r:.80}")
-        per_pool.append(evaluate_pool(q[idx], m[idx], None if q2 is None else q2[idx], ks))
-    return pooled_metrics(per_pool)
+        yield idx, target_ranks(q[idx], m[idx]), None if q2 is None else target_ranks(q2[idx], m[idx])
+
+def evaluate_pools(q, m, pools, q2=None, ks=(1, 5, 10)) -> dict:
+    """Every pool's metrics (`pool_metrics`), averaged (`pooled_metrics`). Each pool is a list of row indices of `q`, `m`
+    (and `q2`), e.g. from `make_pools(range(len(q)), 500, seed)`."""
+    return pooled_metrics([pool_metrics(r1, r2, ks) for _, r1, r2 in ranked_pools(q, m, pools, q2)])
 
 # %% ../nbs/09_evaluation.ipynb #7b71d9ec
 def track_embedding(segment_embeddings):

@@ -275,13 +275,3 @@ def parse_judge_reply(reply: str) -> dict:
         raise ValueError('no JSON object with the three ratings' + (f" ({'; '.join(problems)})" if problems else ''))
     if any(f != found[0] for f in found): raise ValueError('several different sets of ratings in one reply')
     return found[0]
-
-# %% ../nbs/19_rating.ipynb #e3baa794
-_MOVED = ('RATING_COLUMNS', 'RatingSheet', 'load_ratings', 'JudgeRater')
-
-def __getattr__(name):
-    "`musechat.rating.RatingSheet` and the other moved names: from `musechat.rating_sheet`, imported on first use."
-    if name in _MOVED:
-        from musechat import rating_sheet
-        return getattr(rating_sheet, name)
-    raise AttributeError(f"module 'musechat.rating' has no attribute {name!r}")

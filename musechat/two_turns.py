@@ -13,8 +13,7 @@ import torch
 from .core import Preset, get_preset, musechat_home
 from .train import TrainSettings, fit, read_train_log, resolve_device
 from .data import Quartets, pad_collate, turn_texts, quartet_key
-from .evaluation import (make_pools, chance_metrics, segment_means, target_ranks, retrieval_metrics, success_rate,
-                                 pooled_metrics)
+from .evaluation import make_pools, chance_metrics, segment_means, pooled_metrics, pool_metrics, ranked_pools
 from .fusion import MVTFusion, MVTFusionConfig
 
 # %% auto #0
@@ -135,15 +134,13 @@ def embed_conversations(model: MVTFusion, data: dict, conversations, device=None
 # %% ../nbs/14_two_turns.ipynb #1bee6e54
 def two_turn_evaluation(turn1, music, turn2=None, pool_size: int = 100, seed: int = 0, draws: int = 1) -> tuple[dict, dict]:
     """One pass over `draws` draws of the pools, ranking each pool once: the metrics (MR, R@1/5/10 of the last turn, SR of
-    either, each pool as `evaluate_pool` scores it, averaged) and, per test video averaged over the draws, the outcomes
+    either, each pool as `pool_metrics` scores it, averaged) and, per test video averaged over the draws, the outcomes
     `hit1` (first in the last turn), `success` (first in either) and `rank`: what a paired bootstrap resamples."""
     n = len(turn1); acc = {k: np.zeros(n) for k in ('hit1', 'success', 'rank')}; seen = np.zeros(n); per_pool = []
     for k in range(draws):
-        for pool in make_pools(range(n), pool_size, seed + k):
-            idx = np.asarray(pool)
-            r1 = target_ranks(turn1[idx], music[idx])
-            r = r1 if turn2 is None else target_ranks(turn2[idx], music[idx])
-            per_pool.append({**retrieval_metrics(r), 'SR': success_rate(r1, None if turn2 is None else r)})
+        for idx, r1, r2 in ranked_pools(turn1, music, make_pools(range(n), pool_size, seed + k), turn2):
+            r = r1 if r2 is None else r2
+            per_pool.append(pool_metrics(r1, r2))
             acc['hit1'][idx] += r == 1; acc['success'][idx] += (r == 1) | (r1 == 1); acc['rank'][idx] += r; seen[idx] += 1
     with np.errstate(invalid='ignore'): outcomes = {k: v / seen for k, v in acc.items()}    # NaN: a video left out of every pool
     return pooled_metrics(per_pool), outcomes
