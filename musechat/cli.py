@@ -41,7 +41,7 @@ def terminal_chat(chat, video, lines=None, out=None, explain: bool = True) -> li
     print(f"{len(chat.recommended)} recommendation(s): " + '; '.join(chat.library.tracks[i]['title'] for i in chat.recommended), file=out)
     return chat.conversation
 
-# %% ../nbs/99_cli.ipynb #35264ad4
+# %% ../nbs/99_cli.ipynb #b5941f0d
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='musechat', description='MuseChat: conversational music recommendation for videos.')
     sub = p.add_subparsers(dest='command', required=True)
@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument('--tagger', default='auto', help="tags each track's top-5 MSD and MTT tags: a CLAP or AST tagger by hub name "
                    "or folder; 'auto' (default): the toy mini-AST for toy/smoke, CLAP zero-shot for paper; 'none' skips it")
     _add_use_parsers(sub)
+    _add_dialogues_parser(sub)
     return p
 
 # %% ../nbs/99_cli.ipynb #70cc08a1
@@ -76,7 +77,24 @@ def _add_use_parsers(sub):
     w.add_argument('--out', default=None, help='where to build it (default: the cache)')
     w.add_argument('--seed', type=int, default=None)
 
-# %% ../nbs/99_cli.ipynb #c4dfc326
+# %% ../nbs/99_cli.ipynb #dd51a3c2
+def _add_dialogues_parser(sub):
+    "`musechat dialogues`: the conversations of a candidates file's pairs from a chat model behind an OpenAI-compatible endpoint."
+    d = sub.add_parser('dialogues', help='ask a chat model for the conversation of every pair of CANDIDATES (key: $OPENAI_API_KEY)',
+                       description='Write the conversation of every (video, candidate) pair with a chat model behind any '
+                       'OpenAI-compatible endpoint into DIR (conversations.jsonl, dataset/, summary.json). The API key is read '
+                       'from OPENAI_API_KEY only. Stopped (Ctrl-C) and run again, it asks only for the pairs still missing.')
+    d.add_argument('--pairs', required=True, metavar='CANDIDATES', help='candidates.jsonl of `musechat reproduce`: {track_id, candidate_track_id} a line')
+    d.add_argument('--out', required=True, metavar='DIR', help='folder for conversations.jsonl, dataset/ and summary.json')
+    d.add_argument('--manifest', default=None, help="the tracks' manifest.jsonl (default: world/manifest.jsonl or manifest.jsonl beside CANDIDATES)")
+    d.add_argument('--base-url', default=None, metavar='URL', help='the endpoint (default: $OPENAI_BASE_URL, else OpenAI\'s)')
+    d.add_argument('--model', default=None, metavar='NAME', help='the chat model (default: $MUSECHAT_DIALOGUE_MODEL, else gpt-3.5-turbo)')
+    d.add_argument('--concurrency', type=int, default=8, metavar='N', help='requests at once (default: 8)')
+    d.add_argument('--timeout', type=float, default=60., metavar='S', help='seconds one request may take (default: 60)')
+    d.add_argument('--max-retries', type=int, default=6, metavar='N', help='transport retries of one request (default: 6)')
+    d.add_argument('--retry-failed', action='store_true', help='ask again for the pairs whose requests failed in an earlier run')
+
+# %% ../nbs/99_cli.ipynb #4c41349c
 LOG_PROGRESS = {'TQDM_MININTERVAL': '60', 'TQDM_MAXINTERVAL': '600', 'TQDM_DELAY': '5', 'HF_HUB_DISABLE_PROGRESS_BARS': '1'}
 
 def quiet_progress_for_logs(stream=None) -> bool:
@@ -89,7 +107,7 @@ def quiet_progress_for_logs(stream=None) -> bool:
     for k, v in LOG_PROGRESS.items(): os.environ.setdefault(k, v)
     return True
 
-# %% ../nbs/99_cli.ipynb #e4c34118
+# %% ../nbs/99_cli.ipynb #e2030962
 def _prepare(args) -> int:
     "`musechat prepare`: a folder of videos -> manifest, segments and tags; exit 1 if some files were skipped."
     from musechat.media import prepare_videos
@@ -119,7 +137,52 @@ def _chat(args):
         from musechat.core import write_text_atomic
         write_text_atomic(args.save, json.dumps(conversation, indent=1, ensure_ascii=False) + '\n')
 
-# %% ../nbs/99_cli.ipynb #3c5f902e
+# %% ../nbs/99_cli.ipynb #51c6e7ee
+def _dialogue_inputs(args):
+    "The candidates, their manifest and its rows for `musechat dialogues`, each checked before any request is sent."
+    from musechat.manifest import load_manifest
+    from musechat.dialogue_dataset import read_candidates, candidates_manifest, dialogue_pairs, untagged_pairs
+    if args.concurrency < 1 or args.timeout <= 0 or args.max_retries < 0:
+        raise ValueError('--concurrency must be 1 or more, --timeout above 0, --max-retries 0 or more')
+    candidates = read_candidates(args.pairs)
+    manifest = Path(args.manifest) if args.manifest else candidates_manifest(args.pairs)
+    rows = load_manifest(manifest)
+    untagged = untagged_pairs(dialogue_pairs(rows, candidates))
+    if untagged: raise ValueError(f"{manifest}: {len(untagged)} track(s) of the pairs have no tags (the first: {untagged[0]}); "
+                                  f"tag them first (musechat prepare --tagger ...)")
+    if not (os.environ.get('OPENAI_API_KEY') or args.base_url or os.environ.get('OPENAI_BASE_URL')):
+        raise ValueError('no API key: set OPENAI_API_KEY in the environment (never on the command line), or give the --base-url of a local server')
+    return candidates, manifest, rows
+
+# %% ../nbs/99_cli.ipynb #437b906f
+def _interrupt(signum, frame): raise KeyboardInterrupt
+
+def _dialogues(args) -> int:
+    "`musechat dialogues`: the pairs' conversations from a chat model into `args.out`; 130 when stopped (run it again)."
+    import signal, threading
+    from musechat.core import read_jsonl
+    from musechat.dialogue_dataset import build_dialogue_dataset
+    from musechat.dialogue_endpoint import OpenAIDialogueGenerator, DialogueEndpointError
+    candidates, manifest, rows = _dialogue_inputs(args)
+    gen = OpenAIDialogueGenerator(args.model, args.base_url, concurrency=args.concurrency, timeout=args.timeout, max_retries=args.max_retries)
+    out, store = Path(args.out), Path(args.out) / 'conversations.jsonl'
+    print(f"{len(candidates)} pairs -> {out}, asking {gen!r}", file=sys.stderr)
+    here = threading.current_thread() is threading.main_thread()     # signals can be caught in the main thread only
+    old = signal.signal(signal.SIGTERM, _interrupt) if here else None
+    try: dsd = build_dialogue_dataset(manifest.parent, rows, candidates, gen, out, retry_failed=args.retry_failed)
+    except KeyboardInterrupt:
+        kept = len(read_jsonl(store)) if store.exists() else 0
+        print(f"\nstopped: {kept} conversation record(s) kept in {store}; run the same command again to go on", file=sys.stderr)
+        return 130
+    except DialogueEndpointError as e:
+        print(f"musechat dialogues: error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        if here: signal.signal(signal.SIGTERM, old)
+    print(f"wrote {out / 'dataset'} ({', '.join(f'{k} {len(v)}' for k, v in dsd.items())}) and {out / 'summary.json'}")
+    return 0
+
+# %% ../nbs/99_cli.ipynb #6049679a
 def main(argv=None) -> int:
     "The `musechat` console script."
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -134,6 +197,7 @@ def main(argv=None) -> int:
             print(f"wrote {path}")
         elif args.command == 'prepare': return _prepare(args)
         elif args.command == 'chat': _chat(args)
+        elif args.command == 'dialogues': return _dialogues(args)
         elif args.command == 'world':
             from musechat.world import build_world
             print(build_world(args.preset, args.out, seed=args.seed))

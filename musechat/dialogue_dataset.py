@@ -17,8 +17,9 @@ from .simulator import SimulatedDialogueGenerator
 
 # %% auto #0
 __all__ = ['pair_key', 'DialogueStore', 'DialogueRun', 'run_dialogues', 'dialogue_pairs', 'default_dialogue_generator',
-           'tags_fingerprint', 'dialogue_dir', 'summarize_dialogues', 'format_summary', 'build_dialogue_dataset',
-           'load_dialogue_dataset', 'dialogue_summary', 'format_conversation']
+           'tags_fingerprint', 'dialogue_dir', 'read_candidates', 'candidates_manifest', 'untagged_pairs',
+           'summarize_dialogues', 'format_summary', 'build_dialogue_dataset', 'load_dialogue_dataset',
+           'dialogue_summary', 'format_conversation']
 
 # %% ../nbs/11b_dialogue_dataset.ipynb #88454241
 def pair_key(track_id: str, candidate_track_id: str) -> str:
@@ -184,7 +185,31 @@ def dialogue_dir(world, generator, rows=None) -> Path:
     tags = '' if rows is None else f"-{tags_fingerprint(rows)}"
     return musechat_home() / 'dialogues' / f"{Path(world).name}-{world_fingerprint(world)}{tags}-{generator.tag}"
 
-# %% ../nbs/11b_dialogue_dataset.ipynb #bae320c3
+# %% ../nbs/11b_dialogue_dataset.ipynb #9a3b7a2e
+def read_candidates(path) -> list[dict]:
+    "The entries of a candidates file (JSON lines with `track_id` and `candidate_track_id`, as `musechat reproduce` writes)."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no candidates file here (`musechat reproduce` writes DIR/candidates.jsonl)")
+    entries = read_jsonl(path)
+    for n, c in enumerate(entries, 1):
+        if not isinstance(c, dict) or not all(isinstance(c.get(k), str) for k in ('track_id', 'candidate_track_id')):
+            raise ValueError(f"{path}: entry {n} needs 'track_id' and 'candidate_track_id' as strings, got {str(c)[:80]}")
+    if not entries: raise ValueError(f"{path}: no candidates in it")
+    return entries
+
+def candidates_manifest(path) -> Path:
+    "The manifest the candidates at `path` refer to: `world/manifest.jsonl` beside them (a reproduction), else `manifest.jsonl`."
+    here = Path(path).parent
+    tried = [here / 'world' / 'manifest.jsonl', here / 'manifest.jsonl']
+    for m in tried:
+        if m.is_file(): return m
+    raise FileNotFoundError(f"{path}: no manifest beside it (looked for {' and '.join(map(str, tried))}); name one with --manifest")
+
+def untagged_pairs(pairs) -> list[str]:
+    "Track ids of the pairs' targets and candidates with no tags: a conversation about them would have nothing to say."
+    return list(dict.fromkeys(r['track_id'] for t, c, _ in pairs for r in (t, c) if not (r.get('msd_tags') or r.get('mtt_tags'))))
+
+# %% ../nbs/11b_dialogue_dataset.ipynb #de6b6d01
 def summarize_dialogues(records, n_videos: int, n_pairs: int, run: DialogueRun | None = None, splits: dict | None = None) -> dict:
     "Counts of a dialogue run: accepted, rejected by reason, pending, words per turn (mean)."
     accepted = [r for r in records if r['status'] == 'accepted']
@@ -207,7 +232,7 @@ def format_summary(summary: dict) -> str:
     lines.append('  words per turn: ' + ', '.join(f'{k} {v}' for k, v in s['words_per_turn'].items()))
     return '\n'.join(lines)
 
-# %% ../nbs/11b_dialogue_dataset.ipynb #4b977b52
+# %% ../nbs/11b_dialogue_dataset.ipynb #d53620d9
 def build_dialogue_dataset(world, rows, candidates, generator=None, out_dir=None, *, concurrency: int | None = None,
                            limit: int | None = None, retry_failed: bool = False, progress: bool = True, verbose: bool = True):
     "The quartets (video, candidate `m_c`, target, `t1..t4`) as a `DatasetDict` (train, test), saved in `out_dir/dataset`."
@@ -241,7 +266,7 @@ def _save_dataset(dsd, out_dir: Path):
     finally:
         if bars_were_on: datasets.enable_progress_bars()
 
-# %% ../nbs/11b_dialogue_dataset.ipynb #5ade67e1
+# %% ../nbs/11b_dialogue_dataset.ipynb #f17ca438
 def _build_dialogue_dataset(world, rows, candidates, generator, out_dir, concurrency, limit, retry_failed, progress, verbose):
     import datasets
     pairs = dialogue_pairs(rows, candidates)
@@ -258,7 +283,7 @@ def _build_dialogue_dataset(world, rows, candidates, generator, out_dir, concurr
     if verbose: print(format_summary(summary))
     return dsd
 
-# %% ../nbs/11b_dialogue_dataset.ipynb #96657b01
+# %% ../nbs/11b_dialogue_dataset.ipynb #9ba42c63
 def load_dialogue_dataset(out_dir):
     "A dataset saved by `build_dialogue_dataset` (the folder it was built in)."
     import datasets

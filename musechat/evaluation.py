@@ -142,6 +142,7 @@ def evaluate_pool(q, m, q2=None, ks=(1, 5, 10)) -> dict:
     (`pool_metrics` of their target ranks)."""
     return pool_metrics(target_ranks(q, m), None if q2 is None else target_ranks(q2, m), ks)
 
+# %% ../nbs/09_evaluation.ipynb #90a6b726
 def ranked_pools(q, m, pools, q2=None):
     """Each pool ranked once: yields `(idx, r1, r2)`, the pool's row indices and the target ranks of turn 1 and of turn 2
     (None without `q2`). `q`, `m` (and `q2`) hold all test videos, row i of `m` the target of video i."""

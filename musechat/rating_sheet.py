@@ -367,16 +367,17 @@ class JudgeRater:
 
     def rate_one(self, row) -> tuple:
         "`(ratings, '')` for one response, or `(None, why)` when it is skipped."
-        from musechat.dialogue_endpoint import DialogueEndpointError, _BadReply
+        from musechat.dialogue_endpoint import DialogueEndpointError, _BadReply, redact_secret
+        safe = getattr(self.client, '_redact', None) or (lambda text, limit: redact_secret(text, None, limit))   # endpoint text
         prompt, why = judge_prompt(row), ''
         for _ in range(self.max_attempts):
             p = (prompt if not why else
                  f"{prompt}\n\nYour previous reply could not be used ({why}). Reply with only the JSON object.")
             try: return parse_judge_reply(self.client.complete(p)), ''
             except DialogueEndpointError: raise
-            except (ValueError, _BadReply) as e: why = str(e)[:200]           # a malformed or empty reply: ask again
+            except (ValueError, _BadReply) as e: why = safe(e, 200)           # a malformed or empty reply: ask again
             except Exception as e:                                             # the client retried already
-                return None, f"request failed: {type(e).__name__}: {str(e)[:200]}"
+                return None, f"request failed: {type(e).__name__}: {safe(e, 200)}"
         return None, f"no usable reply in {self.max_attempts} tries: {why}"
 
 # %% ../nbs/19a_rating_engineering.ipynb #66d776ce

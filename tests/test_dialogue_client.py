@@ -5,7 +5,8 @@ per pair, follows a script of faults: rate limits with Retry-After, server error
 the client's timeout, dropped connections, bodies that are not JSON, and replies that cannot be parsed
 or that break the paper's rules. It counts the requests it receives for each pair.
 """
-import json, logging, re, threading, time, traceback
+import json, logging, os, re, signal, subprocess, sys, threading, time, traceback
+from pathlib import Path
 import http.server
 from collections import Counter
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from musechat.core import read_jsonl
 from musechat.dialogue import check_reply, render_prompt, rule_violations
 from musechat.dialogue_dataset import build_dialogue_dataset, dialogue_summary, load_dialogue_dataset, pair_key, run_dialogues
-from musechat.dialogue_endpoint import OpenAIDialogueGenerator, DialogueEndpointError
+from musechat.dialogue_endpoint import OpenAIDialogueGenerator, DialogueEndpointError, DETAIL_CHARS, redact_secret
 
 KEY = 'sk-test-DO-NOT-LEAK-0123456789abcdef'
 TIMEOUT = .3  # the client's timeout; a 'slow' reply takes twice as long
@@ -92,6 +93,10 @@ class ChatServer:
         if step == '429': return self.send(h, 429, {'error': {'message': 'slow down'}}, {'Retry-After': '0.05'})
         if step == '500': return self.send(h, 500, {'error': {'message': 'boom'}})
         if step == '401': return self.send(h, 401, {'error': {'message': f'Incorrect API key provided: {KEY}'}})
+        if step.startswith(('echo:', 'bearer:')):   # an error body quoting the key after `pad` characters (a gateway's echo)
+            kind, status, pad = step.split(':')
+            quoted = KEY if kind == 'echo' else f"{{'Authorization': '{h.headers['authorization']}', 'Host': 'api'}}"
+            return self.send(h, int(status), {'error': {'message': f"upstream refused the request; {'.' * int(pad)}{quoted} was sent"}})
         if step == 'drop': h.close_connection = True; return
         if step == 'slow': time.sleep(2 * TIMEOUT)
         if step == 'broken': return self.send(h, 200, raw=b'{"id": "x", "choices": [{"message": ')
@@ -285,3 +290,120 @@ def test_untrusted_title_stays_data():
     assert len(p.splitlines()) == len(render_prompt(rows[0], rows[1]).splitlines())
     line = next(l for l in p.splitlines() if l.startswith('Original music: Title: "X'))
     assert json.loads(re.match(r'Original music: Title: ("(?:[^"\\]|\\.)*")', line).group(1)) == evil['title']
+
+
+# ---- the key in pieces: redacted before any text is cut (issue 12) and the `musechat dialogues` command ----
+
+BIN = Path(sys.executable).parent / 'musechat'
+
+
+def key_pieces(text, n=8):
+    "The pieces of KEY of `n` characters or more found in `text`."
+    return sorted({KEY[i:i + n] for i in range(len(KEY) - n + 1) if KEY[i:i + n] in text})
+
+
+def write_pairs(folder, rows):
+    "A reproduction-like folder: candidates.jsonl beside world/manifest.jsonl."
+    (folder / 'world').mkdir(parents=True)
+    (folder / 'world' / 'manifest.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    (folder / 'candidates.jsonl').write_text(''.join(json.dumps({'track_id': t['track_id'], 'candidate_track_id': c['track_id'],
+                                                                 'similarity': .5}) + '\n' for t, c in make_pairs(rows)))
+    return folder / 'candidates.jsonl'
+
+
+def dialogues(pairs, out, url, *extra, **popen):
+    "`musechat dialogues` in a subprocess, the key in its environment only (SIGINT left to Python, as in a terminal)."
+    env = dict(os.environ, OPENAI_API_KEY=KEY, MUSECHAT_DIALOGUE_MODEL='test-model')
+    env.pop('OPENAI_BASE_URL', None)
+    args = [str(BIN), 'dialogues', '--pairs', str(pairs), '--out', str(out), '--base-url', url, '--timeout', '5', *map(str, extra)]
+    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **popen)
+
+
+def test_redact_secret_before_cutting():
+    for n in range(DETAIL_CHARS + 5):                # the key at every offset, across the cut and beyond it
+        text = redact_secret('x' * n + KEY + ' and more', KEY, DETAIL_CHARS)
+        assert not key_pieces(text) and len(text) <= DETAIL_CHARS, n
+        cut_first = ('x' * n + KEY)[:DETAIL_CHARS].replace(KEY, '<hidden>')          # the old order: cut, then redact
+        assert bool(key_pieces(cut_first)) == (DETAIL_CHARS - len(KEY) < n <= DETAIL_CHARS - 8), n
+    # pieces cut by someone else, header values and bearer tokens, whatever key they hold
+    assert key_pieces(redact_secret(f"a {KEY[:20]} b {KEY[-9:]} c", KEY)) == []
+    assert redact_secret("{'Authorization': 'Bearer other-token-1234', 'x-api-key': 'k2k2k2k2'}") == "{'Authorization': '<hidden>', 'x-api-key': '<hidden>'}"
+    assert redact_secret('retry with Bearer abc.def.ghi now') == 'retry with Bearer <hidden> now'
+    assert redact_secret('an ordinary sentence about music', KEY) == 'an ordinary sentence about music'
+
+
+def test_key_echoed_in_error_bodies_never_leaves_in_pieces(serve, tmp_path):
+    "429/500/503/400 bodies echo the key at every offset around the cut, or a Bearer header: nothing of it on screen or disk."
+    statuses, pads = (429, 500, 503, 400), range(DETAIL_CHARS - 120, DETAIL_CHARS + 5)
+    steps = [f'always:echo:{s}:{p}' for s in statuses for p in pads] + [f'always:bearer:{s}:{p}' for s in statuses for p in (0, 150, 230)]
+    rows = make_rows(len(steps))
+    srv = serve(rows, {i: [st] for i, st in enumerate(steps)})
+    out = tmp_path / 'out'
+    proc = dialogues(write_pairs(tmp_path / 'run', rows), out, srv.url, '--max-retries', '0', '--concurrency', '8')
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr[-2000:]
+    assert sum(srv.hits.values()) == len(steps) and srv.auth == Counter({f'Bearer {KEY}': len(steps)})   # the key was sent, and echoed
+    records = read_jsonl(out / 'conversations.jsonl')
+    assert len(records) == len(steps) and all(r['status'] == 'rejected' and r['reason'] == 'request_failed' for r in records)
+    for r in records:   # a reason a person can act on: the status, whether to retry, what the endpoint said
+        status = int(steps[int(r['track_id'][1:])].split(':')[2])
+        assert r['detail'].startswith(f'HTTP {status}') and 'upstream refused the request' in r['detail'], r['detail']
+        assert r['retryable'] == (status != 400)
+    assert 'rejected: request_failed' in stdout and 'words per turn' in stdout
+    files = [p for p in tmp_path.rglob('*') if p.is_file()]
+    assert len(files) >= 5
+    for where, text in [('stdout', stdout), ('stderr', stderr)] + [(str(p), p.read_text(errors='replace')) for p in files]:
+        assert not key_pieces(text), (where, key_pieces(text))
+    # a refused key stops the run, wherever the echoed key falls in the message
+    gen = generator(srv.url, max_retries=0)
+    for pad in range(DETAIL_CHARS - 120, DETAIL_CHARS + 5, 3):
+        srv.script[0] = [f'always:echo:401:{pad}']
+        with pytest.raises(DialogueEndpointError) as err: gen.complete(render_prompt(rows[0], rows[1]))
+        assert '401' in str(err.value) and not key_pieces(''.join(traceback.format_exception(err.value))), pad
+
+
+def test_dialogues_command_stopped_and_rerun_repeats_nothing(serve, tmp_path):
+    rows = make_rows(60)
+    srv = serve(rows, {3: ['429'], 7: ['always:leak']}, delay=.1)
+    pairs, out = write_pairs(tmp_path / 'run', rows), tmp_path / 'out'
+    store = out / 'conversations.jsonl'
+    stored = lambda: len(read_jsonl(store)) if store.exists() else 0
+    for sig in (signal.SIGINT, signal.SIGTERM):     # Ctrl-C, then a job scheduler's stop
+        before = stored()
+        proc = dialogues(pairs, out, srv.url, '--concurrency', '2')
+        deadline = time.time() + 120
+        while stored() < before + 6 and proc.poll() is None and time.time() < deadline: time.sleep(.02)
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stderr[-2000:]
+        assert 'run the same command again' in stderr and 'Traceback' not in stderr
+        assert before + 6 <= stored() < 60
+        # every request answered is stored (those in flight too), none twice
+        assert stored() == len({pair_key(r['track_id'], r['candidate_track_id']) for r in read_jsonl(store)})
+    proc = dialogues(pairs, out, srv.url, '--concurrency', '2')
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr[-2000:]
+    assert {i: n for i, n in srv.hits.items() if i not in (3, 7)} == {i: 1 for i in range(60) if i not in (3, 7)}
+    assert srv.hits[3] == 2 and srv.hits[7] == 3        # a retry after the rate limit; three attempts at a rule-breaking reply
+    summary = dialogue_summary(out)
+    assert (summary['pairs'], summary['accepted'], summary['rejected_by_reason']) == (60, 59, {'user_names_original': 1})
+    assert summary['new'] + summary['reused'] == 60 and summary['reused'] >= 12
+    assert 'words per turn: t1' in stdout and 'wrote' in stdout and len(load_dialogue_dataset(out)['train']) > 0
+    again = dialogues(pairs, out, srv.url)
+    assert again.communicate(timeout=60)[0] and again.returncode == 0 and sum(srv.hits.values()) == 58 + 2 + 3   # nothing asked again
+
+
+def test_dialogues_command_errors_are_one_line(tmp_path, monkeypatch):
+    rows = make_rows(4)
+    pairs = write_pairs(tmp_path / 'run', rows)
+    env = {k: v for k, v in os.environ.items() if k not in ('OPENAI_API_KEY', 'OPENAI_BASE_URL')}
+    run = lambda *a: subprocess.run([str(BIN), 'dialogues', *map(str, a)], capture_output=True, text=True, env=env)
+    r = run('--pairs', pairs, '--out', tmp_path / 'o')
+    assert r.returncode == 2 and 'set OPENAI_API_KEY in the environment' in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = run('--pairs', tmp_path / 'nothing.jsonl', '--out', tmp_path / 'o')
+    assert r.returncode == 2 and 'nothing.jsonl: no candidates file here' in r.stderr
+    (tmp_path / 'run' / 'world' / 'manifest.jsonl').write_text(''.join(json.dumps(dict(r, msd_tags=[], mtt_tags=[])) + '\n' for r in rows))
+    r = run('--pairs', pairs, '--out', tmp_path / 'o', '--base-url', 'http://127.0.0.1:9/v1')
+    assert r.returncode == 2 and 'have no tags' in r.stderr and 'manifest.jsonl' in r.stderr
+    assert not (tmp_path / 'o').exists()                # nothing written before the inputs were checked

@@ -24,6 +24,19 @@ def lessons(names=()) -> list[Path]:
     if missing: raise SystemExit(f"no such notebook in {NBS}: {', '.join(missing)}")
     return [by[Path(n).stem] for n in names]
 
+_SOCKETS = None   # the folder of the kernels' sockets, made by main
+
+def _ipc_kernel_manager():
+    "A kernel manager that talks to its kernel over local sockets (the default TCP one warns about plain text once a kernel)."
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+    class IPCKernelManager(AsyncKernelManager):
+        @default('transport')
+        def _default_transport(self): return 'ipc'
+        @default('ip')      # an absolute socket path: the kernel runs in nbs/, this process elsewhere
+        def _default_ip(self): return str(Path(_SOCKETS.name) / 'kernel')
+    return IPCKernelManager
+
 def run_one(path: Path, preset: str, timeout: int) -> tuple[float, str | None, object]:
     "Execute `path` in a fresh kernel (cwd `nbs/`); returns (seconds, error or None, the executed notebook)."
     import nbformat
@@ -32,7 +45,8 @@ def run_one(path: Path, preset: str, timeout: int) -> tuple[float, str | None, o
     nb = nbformat.read(path, as_version=4)
     env = {**os.environ, 'MUSECHAT_PRESET': preset}
     env.pop('IN_TEST', None)
-    client = NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(NBS)}})
+    client = NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(NBS)}},
+                            kernel_manager_class=_ipc_kernel_manager())
     t0, error = time.time(), None
     old = dict(os.environ)
     os.environ.clear(); os.environ.update(env)        # the kernel inherits this process's environment
@@ -60,6 +74,9 @@ def main(argv=None) -> int:
     p.add_argument('--timeout', type=int, default=1800, help='seconds one cell may take before the run gives up')
     p.add_argument('--table', help='also write the timing table (markdown) here')
     args = p.parse_args(argv)
+    global _SOCKETS
+    import tempfile
+    _SOCKETS = tempfile.TemporaryDirectory(prefix='musechat-kernels-')
     rows, bad = [], 0
     for path in lessons(args.notebooks):
         print(f"{path.stem} ...", end=' ', flush=True)
