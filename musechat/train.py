@@ -482,8 +482,8 @@ def fit(model: nn.Module, dataset: Dataset, settings: TrainSettings, device=None
     seed_everything(settings.seed + r)
     sampler, order, loader = _batches(dataset, settings, r, n_proc, device, collate_fn)
     loop = _start(model, settings, device, settings.total_steps(len(sampler) // settings.batch_size), state, resume, r, n_proc, out)
-    bar = tqdm(total=loop.total, initial=loop.step, desc=desc, unit='step', disable=not progress or r != 0,
-               mininterval=1, dynamic_ncols=True)
+    bar = tqdm(total=loop.total, initial=loop.step, desc=desc, unit='step', disable=not progress or r != 0,   # a redraw a second,
+               mininterval=float(os.environ.get('TQDM_MININTERVAL', 1)), dynamic_ncols=True)     # or as a log asks
     loop.ddp.train(); loop.t_last = time.time()
     _epochs(loop, dataset, sampler, order, loader, bar, ckpt_dir, callback)
     bar.close()

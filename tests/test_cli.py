@@ -129,3 +129,21 @@ def test_train_two_processes(home, tmp_path):
     assert len(glob.glob(str(home / 'features' / 'clip-*' / 'parts' / '*.npz'))) == 120
     assert len(glob.glob(str(home / 'features' / 'ast-*' / 'parts' / '*.npz'))) == 120
     assert (tmp_path / 'ddp' / 'model' / 'model.safetensors').exists() and (tmp_path / 'ddp' / 'loss.png').exists()
+
+def test_training_bar_honours_the_log_interval():
+    "`fit`'s bar, written to a pipe with the quiet-log settings, redraws at most once a minute (not once a second)."
+    code = '''
+import time, torch
+from torch import nn
+from musechat.train import fit, TrainSettings
+class M(nn.Module):
+    def __init__(self): super().__init__(); self.w = nn.Linear(2, 1)
+    def forward(self, x): return {'loss': self.w(x).pow(2).mean()}
+data = [{'x': torch.randn(2)} for _ in range(64)]
+fit(M(), data, TrainSettings(max_steps=120, batch_size=8), device='cpu', callback=lambda step, loss: time.sleep(.05))
+'''
+    env = dict(os.environ, TQDM_MININTERVAL='60', TQDM_DELAY='0')
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    draws = r.stderr.count('training:')
+    assert 1 <= draws <= 3, f"{draws} drawings of a 6-second bar:\n{r.stderr[-1500:]}"
