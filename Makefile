@@ -27,9 +27,10 @@ reproduce: $(VENV)/.installed
 	$(BIN)/musechat reproduce --preset $(PRESET) --out $(OUT)
 	mkdir -p figures && cp $(OUT)/figures/*.png figures/
 
+# Two notebooks at a time, one thread each: two workers of two threads on two cores fight over them.
 test: $(VENV)/.installed-dev
-	cd nbs && ../$(BIN)/nbdev_test --n_workers 2 --do_print --timing
-	$(BIN)/python -m pytest -q tests
+	cd nbs && OMP_NUM_THREADS=1 ../$(BIN)/nbdev_test --n_workers 2 --do_print --timing
+	$(BIN)/python -m pytest -q --durations=8 tests
 
 export: $(VENV)/.installed-dev
 	$(BIN)/nbdev_export

@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_generator.ipynb #e92f55ca
 from __future__ import annotations
-import hashlib, json, os, shutil, tempfile
+import hashlib, json, os, shutil, tempfile, warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
@@ -206,11 +206,13 @@ class SentenceGenerator(nn.Module):
         if missing: raise ValueError(f"{config.lm_name_or_path}: the LM has no {', '.join(missing)} layers for LoRA (a LLaMA-family LM has q/k/v/o_proj)")
         self.config, self.tokenizer = config, tokenizer
         lm.requires_grad_(False)                                           # the LM stays frozen; only LoRA and f_l train
-        if adapter is None:
-            lora = LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                              target_modules=list(config.lora_targets), task_type='CAUSAL_LM')
-            self.lm = get_peft_model(lm, lora)
-        else: self.lm = PeftModel.from_pretrained(lm, str(adapter), is_trainable=True)
+        with warnings.catch_warnings():     # peft reads a property transformers 5 deprecates: its warning, not ours
+            warnings.filterwarnings('ignore', message='`is_gradient_checkpointing` is deprecated', category=FutureWarning)
+            if adapter is None:
+                lora = LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                                  target_modules=list(config.lora_targets), task_type='CAUSAL_LM')
+                self.lm = get_peft_model(lm, lora)
+            else: self.lm = PeftModel.from_pretrained(lm, str(adapter), is_trainable=True)
         hidden = lm.get_input_embeddings().embedding_dim
         self.projector = nn.Linear(config.music_dim, hidden)              # f_l
         self.projector.to(lm.get_input_embeddings().weight.device)
