@@ -139,7 +139,7 @@ def _chat(args):
 
 # %% ../nbs/99_cli.ipynb #51c6e7ee
 def _dialogue_inputs(args):
-    "The candidates, their manifest and its rows for `musechat dialogues`, each checked before any request is sent."
+    "The candidates, their manifest and its rows for `musechat dialogues`, each checked before the client is made."
     from musechat.manifest import load_manifest
     from musechat.dialogue_dataset import read_candidates, candidates_manifest, dialogue_pairs, untagged_pairs
     if args.concurrency < 1 or args.timeout <= 0 or args.max_retries < 0:
@@ -150,8 +150,6 @@ def _dialogue_inputs(args):
     untagged = untagged_pairs(dialogue_pairs(rows, candidates))
     if untagged: raise ValueError(f"{manifest}: {len(untagged)} track(s) of the pairs have no tags (the first: {untagged[0]}); "
                                   f"tag them first (musechat prepare --tagger ...)")
-    if not (os.environ.get('OPENAI_API_KEY') or args.base_url or os.environ.get('OPENAI_BASE_URL')):
-        raise ValueError('no API key: set OPENAI_API_KEY in the environment (never on the command line), or give the --base-url of a local server')
     return candidates, manifest, rows
 
 # %% ../nbs/99_cli.ipynb #437b906f
@@ -163,7 +161,7 @@ def _dialogues(args) -> int:
     from musechat.core import read_jsonl
     from musechat.dialogue_dataset import build_dialogue_dataset
     from musechat.dialogue_endpoint import OpenAIDialogueGenerator, DialogueEndpointError
-    candidates, manifest, rows = _dialogue_inputs(args)
+    candidates, manifest, rows = _dialogue_inputs(args)       # the key: OPENAI_API_KEY only (the client says if it is missing)
     gen = OpenAIDialogueGenerator(args.model, args.base_url, concurrency=args.concurrency, timeout=args.timeout, max_retries=args.max_retries)
     out, store = Path(args.out), Path(args.out) / 'conversations.jsonl'
     print(f"{len(candidates)} pairs -> {out}, asking {gen!r}", file=sys.stderr)

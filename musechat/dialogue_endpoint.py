@@ -73,7 +73,8 @@ class OpenAIDialogueGenerator:
         key = api_key or os.environ.get('OPENAI_API_KEY')
         if not key:
             if not self.base_url:
-                raise ValueError('no API key: set OPENAI_API_KEY (or pass api_key=), or use SimulatedDialogueGenerator offline')
+                raise ValueError('no API key: set OPENAI_API_KEY in the environment (or pass api_key=), or give the base URL of a '
+                                 'local server (OPENAI_BASE_URL, --base-url); offline, SimulatedDialogueGenerator needs neither')
             key = 'EMPTY'  # local OpenAI-compatible servers take any key
         self.__key = key
         self.concurrency, self.max_attempts, self.max_retries = concurrency, max(1, max_attempts), max(0, max_retries)

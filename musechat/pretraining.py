@@ -308,6 +308,7 @@ def toy_encoders(preset: Preset | str, world=None, force: bool = False, progress
     world = Path(world) if world else build_world(preset, progress=progress)
     rows = load_manifest(world)
     home = musechat_home() / 'encoders' / f'{world.name}-v{ENCODERS_VERSION}'
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
     unknown = set(kinds) - set(TOY_ENCODERS)
     if unknown: raise ValueError(f"no toy encoder called {', '.join(sorted(unknown))}: the kinds are {', '.join(TOY_ENCODERS)}")
     every = {'clip': clip_settings, 'ast': ast_settings, 'tagger': MINI_TAGGER[preset.name]}
