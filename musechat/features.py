@@ -309,7 +309,9 @@ def extract_features(world, rows, preset: Preset, clip=None, ast=None, device=No
     folders = {k: store_root(k, m, preset, root, token_pool) for k, m in encoders.items()}
     keys = [file_fingerprint(Path(world) / r['video_path']) for r in rows]
     part = lambda kind, n: folders[kind] / 'parts' / f'{keys[n]}.npz'
-    mine = [n for n in range(len(rows)) if any(not part(k, n).exists() for k in encoders)][rank()::world_size()]
+    missing = [n for n in range(len(rows)) if any(not part(k, n).exists() for k in encoders)]
+    barrier()      # every process lists what is missing before any writes a part: the shares split one and the same list
+    mine = missing[rank()::world_size()]
     skipped = _encode_videos(world, [rows[n] for n in mine], preset, encoders, clip and clip[1],
                              lambda kind, i: part(kind, mine[i]), device, num_workers=num_workers,
                              batch_frames=batch_frames, batch_segments=batch_segments, token_pool=token_pool,
