@@ -19,7 +19,7 @@ from .fusion import MVTFusion
 
 # %% auto #0
 __all__ = ['LIBRARY_VERSION', 'TRACK_FIELDS', 'CHAT_VERSION', 'FIRST_TURN', 'ChatError', 'MusicLibrary', 'build_library',
-           'template_explanation', 'MuseChat', 'toy_musechat_dir', 'toy_musechat']
+           'template_explanation', 'heard_phrases', 'heard_line', 'MuseChat', 'toy_musechat_dir', 'toy_musechat']
 
 # %% ../nbs/20_chat.ipynb #a54daff2
 LIBRARY_VERSION = 1
@@ -154,6 +154,20 @@ def template_explanation(track: dict) -> str:
     from musechat.simulator import music_reference, music_phrases, _describe
     return f"I recommend {music_reference(track)}. " + _describe(random.Random(track['track_id']), music_phrases(track))
 
+def heard_phrases(text: str) -> list[str]:
+    """What a wish asks for, read back in the toy world's words: the tag phrases `text` names in any of their wordings
+    (`named_phrases`), in order; a phrase said with "no" or "not" is left out."""
+    from musechat.simulator import phrase_wordings, tag_phrase
+    from musechat.evidence import named_phrases
+    from musechat.tags import tag_vocabulary
+    vocabulary = {tag_phrase(t)[1] for v in ('msd', 'mtt') for t in tag_vocabulary(v)} | set(phrase_wordings().values())
+    return named_phrases(text, vocabulary)
+
+def heard_line(answer: dict) -> str:
+    "'Heard: female vocals (it has it), jazz (it does not)' for a turn that answered words, else ''."
+    if not answer.get('heard'): return '' if answer.get('heard') is None else 'Heard: nothing I know a word for'
+    return 'Heard: ' + ', '.join(f"{h['phrase']} ({'it has it' if h['has'] else 'it does not'})" for h in answer['heard'])
+
 class MuseChat:
     """The conversational recommender: `retriever` (MVT-Fusion), `library` (a `MusicLibrary`), the CLIP encoders
     `clip` (`(model, tokenizer, image_processor)`: $g^v$ for the video, $g^t$ for the words), the media `preset`, and
@@ -236,18 +250,26 @@ def encode_video(self: MuseChat, video) -> tuple[np.ndarray, np.ndarray | None]:
 @patch
 def _query(self: MuseChat, candidate: int | None = None, text: str | None = None) -> np.ndarray:
     "$x^f$ `(d,)`: the mean over segments of the retriever's query (the video; with the candidate music and words)."
-    v = torch.from_numpy(self.video_features).to(self.device)
-    with torch.no_grad():
-        if candidate is None: q = self.retriever.embed_query(video=v)
-        else:
-            cls, tokens = (self.library.get(self.library.ids[candidate], k) for k in ('cls', 'tokens'))
-            S = min(len(v), len(cls))
-            words = encode_texts(self.clip, self.tokenizer, [text], self.device)[0]['tokens']
-            t = torch.from_numpy(np.asarray(words, np.float32)).to(self.device)[None].expand(S, -1, -1)
-            as_tensor = lambda a: torch.from_numpy(np.asarray(a[:S], np.float32)).to(self.device)
-            q = self.retriever.embed_query(video=v[:S], candidate_cls=as_tensor(cls),
-                                           candidate_tokens=as_tensor(tokens), text_tokens=t)
+    if candidate is not None: return self.queries(candidate, [text])[0]
+    with torch.no_grad(): q = self.retriever.embed_query(video=torch.from_numpy(self.video_features).to(self.device))
     return q.float().mean(0).cpu().numpy()
+
+@patch
+def queries(self: MuseChat, candidate: int, texts: list[str]) -> np.ndarray:
+    """$x^f$ `(len(texts), d)` for the video with the library's track `candidate` (its index) and each of `texts`, in one
+    batch: what `refine` would rank by for each of them."""
+    from musechat.data import pad_collate
+    v = torch.from_numpy(self.video_features).to(self.device)
+    cls, tokens = (self.library.get(self.library.ids[candidate], k) for k in ('cls', 'tokens'))
+    S, n = min(len(v), len(cls)), len(texts)
+    words = pad_collate([{'text_tokens': torch.from_numpy(np.asarray(e['tokens'], np.float32))}
+                         for e in encode_texts(self.clip, self.tokenizer, list(texts), self.device)])
+    rep = lambda a: torch.from_numpy(np.asarray(a[:S], np.float32)).to(self.device).repeat(n, *[1] * (np.ndim(a) - 1))
+    with torch.no_grad():
+        q = self.retriever.embed_query(video=v[:S].repeat(n, 1), candidate_cls=rep(cls), candidate_tokens=rep(tokens),
+                                       text_tokens=words['text_tokens'].to(self.device).repeat_interleave(S, 0),
+                                       text_mask=words['text_mask'].to(self.device).repeat_interleave(S, 0))
+    return q.float().reshape(n, S, -1).mean(1).cpu().numpy()
 
 @patch
 def first_query(self: MuseChat, video_features) -> np.ndarray:
@@ -259,7 +281,7 @@ def first_query(self: MuseChat, video_features) -> np.ndarray:
 
 # %% ../nbs/20_chat.ipynb #eb226bb1
 @patch
-def _answer(self: MuseChat, query: np.ndarray, explain: bool) -> dict:
+def _answer(self: MuseChat, query: np.ndarray, explain: bool, words: str | None = None) -> dict:
     scores = self._unit @ (query / max(np.linalg.norm(query), 1e-12))
     scores[self.recommended] = -np.inf                      # never a track already recommended in this conversation
     if np.isneginf(scores).all():
@@ -271,6 +293,10 @@ def _answer(self: MuseChat, query: np.ndarray, explain: bool) -> dict:
     track = self.library.tracks[best]
     answer = {'role': 'system', 'turn': len(self.recommended), 'track_id': track['track_id'], 'title': track['title'],
               'score': round(float(scores[best]), 4), 'text': self.explain(track['track_id']) if explain else None}
+    if words is not None:                                   # what was heard, and whether this track has it (its tags)
+        from musechat.simulator import music_phrases
+        has = {p for ps in music_phrases(track).values() for p in ps}
+        answer['heard'] = [{'phrase': p, 'has': p in has} for p in heard_phrases(words)]
     self.conversation.append(answer)
     return answer
 
@@ -287,12 +313,13 @@ def recommend(self: MuseChat, video, explain: bool = True) -> dict:
 
 @patch
 def refine(self: MuseChat, text: str, explain: bool = True) -> dict:
-    "Turn k+1: the best track not yet recommended for the video, the last recommendation and the user's `text`."
+    """Turn k+1: the best track not yet recommended for the video, the last recommendation and the user's `text`; the
+    answer's `heard` lists what the words asked for (`heard_phrases`) and whether the track has each."""
     if self.video_features is None: raise ChatError('no video yet: call recommend(video) first')
     if not isinstance(text, str) or not text.strip():
         raise ChatError('say what you would like instead: the text is empty')
     self.conversation.append({'role': 'user', 'turn': len(self.recommended) + 1, 'text': text.strip()})
-    return self._answer(self._query(self.recommended[-1], text.strip()), explain)
+    return self._answer(self._query(self.recommended[-1], text.strip()), explain, words=text.strip())
 
 # %% ../nbs/20_chat.ipynb #c9ab6b15
 @patch
@@ -323,7 +350,8 @@ def top(self: MuseChat, k: int = 5) -> list[dict]:
 def transcript(self: MuseChat) -> str:
     "The conversation as text, a line per turn."
     return '\n'.join(f"User: {t['text']}" if t['role'] == 'user' else
-                     f"MuseChat: [{t['title']}] (score {t['score']:.2f}) {t['text'] or ''}" for t in self.conversation)
+                     f"MuseChat: [{t['title']}] (score {t['score']:.2f}) {t['text'] or ''}"
+                     + (f" [{heard_line(t)}]" if heard_line(t) else '') for t in self.conversation)
 
 # %% ../nbs/20_chat.ipynb #5a647076
 @patch

@@ -14,6 +14,8 @@ __all__ = ['CHAT_HELP', 'LOG_PROGRESS', 'terminal_chat', 'quiet_progress_for_log
 # %% ../nbs/99_cli.ipynb #989c96f9
 def _say(answer: dict, out):
     print(f"MuseChat (turn {answer['turn']}): {answer['title']}  [score {answer['score']:.3f}]", file=out)
+    from musechat.chat import heard_line
+    if heard_line(answer): print(f"  ({heard_line(answer)})", file=out)
     if answer.get('text'): print(f"  {answer['text']}", file=out)
 
 CHAT_HELP = "Say what you would like instead (e.g. 'more acoustic, with a female voice'); 'top' lists the last turn's best 5; 'quit' ends."

@@ -12,7 +12,7 @@ from .features import FeatureStore
 from .train import sample_rng
 
 # %% auto #0
-__all__ = ['SegmentPairs', 'quartet_key', 'turn_texts', 'Quartets', 'pad_collate']
+__all__ = ['SegmentPairs', 'video_id', 'quartet_key', 'turn_texts', 'Quartets', 'pad_collate']
 
 # %% ../nbs/08_data.ipynb #bda92733
 def _tensor(a: np.ndarray) -> torch.Tensor:
@@ -42,9 +42,15 @@ class SegmentPairs(Dataset):
         return {'video': _tensor(self.video.get(t, 'frame_mean')[s]), 'music': _tensor(self.music.get(t, 'cls')[s])}
 
 # %% ../nbs/08_data.ipynb #5a3e10b3
+def video_id(example: dict) -> str:
+    "The track whose video the conversation is about: its target's, unless it names another (`video_track_id`)."
+    return example.get('video_track_id') or example['target_track_id']
+
 def quartet_key(example: dict) -> str:
-    "The id of one conversation: target and candidate track (a video has one candidate)."
-    return f"{example['target_track_id']}|{example['candidate_track_id']}"
+    "The id of one conversation: target and candidate track (a video has one candidate), and the video if not the target's."
+    video = video_id(example)
+    return (f"{example['target_track_id']}|{example['candidate_track_id']}" if video == example['target_track_id']
+            else f"{video}>{example['target_track_id']}|{example['candidate_track_id']}")
 
 def turn_texts(conversations, turn: int = 3) -> dict:
     "`{quartet_key: t_turn}` of a split of the dialogue dataset (turn 3: the user's request for something else)."
@@ -54,7 +60,8 @@ def turn_texts(conversations, turn: int = 3) -> dict:
 class Quartets(Dataset):
     """MVT-Fusion's samples from the conversations of `conversations` (a split of the dialogue dataset):
     `video` $x^{\\bar v}$, `candidate_tokens` $x^m$ `(t, d_m)`, `candidate_cls`, `text_tokens` $x^t$ `(L, d_t)`, and
-    `target` $x^{m_t cls}$, the positive, of one segment.
+    `target` $x^{m_t cls}$, the positive, of one segment. The video is the target's, or `video_track_id`'s where a
+    conversation names another.
 
     `segments='all'`: one item per (conversation, segment), as the paper trains and as evaluation embeds; `'random'`:
     one item per conversation, its segment drawn anew each epoch (as `SegmentPairs`): as many distinct pairs an epoch
@@ -64,16 +71,16 @@ class Quartets(Dataset):
                  seed: int = 0, in_memory: bool = False):
         if segments not in ('random', 'all'): raise ValueError(f"segments={segments!r}: 'random' or 'all'")
         self.video, self.music, self.text, self.segments, self.seed, self.epoch = video, music, text, segments, seed, 0
-        self._memory = {} if in_memory else None
+        self._memory, self.library = ({} if in_memory else None), None
         self.convs, skipped = [], 0
         for e in conversations:
             ids = (e['target_track_id'], e['candidate_track_id'])
-            if ids[0] in video and all(i in music for i in ids) and quartet_key(e) in text:
-                self.convs.append({'target': ids[0], 'candidate': ids[1], 'key': quartet_key(e)})
+            if video_id(e) in video and all(i in music for i in ids) and quartet_key(e) in text:
+                self.convs.append({'target': ids[0], 'candidate': ids[1], 'key': quartet_key(e), 'video': video_id(e)})
             else: skipped += 1
         if not self.convs: raise ValueError(f"none of the {skipped} conversations has its video, musics and turn in the feature stores")
         self.skipped = skipped
-        self.n_seg = [min(len(video.get(q['target'], 'frame_mean')), len(music.get(q['target'], 'cls')),
+        self.n_seg = [min(len(video.get(q['video'], 'frame_mean')), len(music.get(q['target'], 'cls')),
                           len(music.get(q['candidate'], 'cls'))) for q in self.convs]
         self.items = [(c, s) for c, n in enumerate(self.n_seg) for s in range(n)]    # every (conversation, segment)
 
@@ -85,14 +92,24 @@ class Quartets(Dataset):
 def __getitem__(self: Quartets, index):
     if self.segments == 'all': c, s = self.items[index]
     else: c = index; s = int(sample_rng(self.seed, self.epoch, index).integers(self.n_seg[c]))
-    if self._memory is None: return self._read(c, s)
-    if c not in self._memory: self._memory[c] = self._read(c, slice(None))
-    return {k: v if k == 'text_tokens' else v[s] for k, v in self._memory[c].items()}
+    if self._memory is None: out = self._read(c, s)
+    else:
+        if c not in self._memory: self._memory[c] = self._read(c, slice(None))
+        out = {k: v if k == 'text_tokens' else v[s] for k, v in self._memory[c].items()}
+    if self.library is not None: out['target_index'] = torch.tensor(self.library.get(self.convs[c]['target'], -1))
+    return out
+
+@patch
+def use_library(self: Quartets, ids) -> torch.Tensor:
+    """From now on every sample carries `target_index`, its target's row among `ids`; returns those tracks' music
+    `(len(ids), d_m)` (the mean of their segments' cls): negatives for every query (`MVTFusion`'s `negatives`)."""
+    self.library = {t: i for i, t in enumerate(ids)}
+    return torch.from_numpy(np.stack([np.asarray(self.music.get(t, 'cls'), np.float32).mean(0) for t in ids]))
 
 @patch
 def _read(self: Quartets, c: int, s) -> dict:
     q = self.convs[c]
-    return {'video': _tensor(self.video.get(q['target'], 'frame_mean')[s]),
+    return {'video': _tensor(self.video.get(q['video'], 'frame_mean')[s]),
             'candidate_tokens': _tensor(self.music.get(q['candidate'], 'tokens')[s]),
             'candidate_cls': _tensor(self.music.get(q['candidate'], 'cls')[s]),
             'text_tokens': _tensor(self.text.get(q['key'], 'tokens')),

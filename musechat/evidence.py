@@ -41,12 +41,20 @@ def _phrases(msd, mtt) -> set:
     return set(p['genre']) | set(p['feature'])
 
 def named_phrases(text: str, vocabulary) -> list:
-    "The phrases of `vocabulary` (longest first) that `text` names, in the order they appear in it."
+    """The phrases of `vocabulary` that `text` names, in any of their wordings (`phrase_wordings`), in the order they
+    appear in it; a phrase said with "no" or "not" (`NOT_WORDINGS`) is not named."""
+    import re
+    from musechat.simulator import phrase_wordings, NOT_WORDINGS
+    said = {w: p for w, p in phrase_wordings().items() if p in vocabulary}
+    said.update({p: p for p in vocabulary if p not in said})
+    denials = {n for ns in NOT_WORDINGS.values() for n in ns} - set(said)
     text, found = text.lower(), []
-    for p in vocabulary:
-        at = text.find(p.lower())
-        if at >= 0: found.append((at, p)); text = text.replace(p.lower(), ' ' * len(p))   # a phrase is read once
-    return [p for _, p in sorted(found)]
+    blank = lambda t, w: re.sub(r'(?<!\w)' + re.escape(w.lower()) + r'(?!\w)', lambda m: ' ' * len(m.group()), t)
+    for w in sorted(denials, key=len, reverse=True): text = blank(text, w)
+    for w in sorted(said, key=lambda w: (-len(w), w)):           # longest first: 'female vocals' before 'vocals'
+        m = re.search(r'(?<!\w)' + re.escape(w.lower()) + r'(?!\w)', text)
+        if m: found.append((m.start(), said[w])); text = blank(text, w)   # a wording is read once
+    return list(dict.fromkeys(p for _, p in sorted(found)))
 
 def tag_indicators(conversations) -> dict:
     "`named` `(n, P)`: the phrases $t_3$ names; `target` `(n, P)`: the target's phrases; `vocabulary` (P); `order`: named, in order."

@@ -39,7 +39,7 @@ class MVTFusionConfig(PretrainedConfig):
     def __init__(self, video_dim: int = 512, music_dim: int = 768, text_dim: int = 512, embed_dim: int = 256,
                  num_self_layers: int = 4, num_heads: int = 16, dropout: float = .1, fusion: str = 'mvt',
                  modalities=MODALITIES, fusion_order: str = 'music_text', audio: str = 'cached', ast_config: dict | None = None,
-                 temperature_init: float = .1, **kwargs):
+                 temperature_init: float = .1, candidate_negative: bool = False, **kwargs):
         modalities = tuple(modalities)
         bad = _config_problems(fusion, modalities, fusion_order, audio, ast_config, embed_dim, num_heads)
         if bad: raise ValueError('MVTFusionConfig: ' + '; '.join(bad))
@@ -47,6 +47,7 @@ class MVTFusionConfig(PretrainedConfig):
         self.num_self_layers, self.num_heads, self.dropout = num_self_layers, num_heads, dropout
         self.fusion, self.modalities, self.fusion_order, self.audio = fusion, list(modalities), fusion_order, audio
         self.ast_config, self.temperature_init = ast_config, temperature_init
+        self.candidate_negative = candidate_negative   # train with the candidate m_c as one more negative of its query
         super().__init__(**kwargs)
 
     @property
@@ -101,10 +102,16 @@ class MVTFusion(LearnableTemperature, PreTrainedModel):
         self.post_init()
 
     def forward(self, video=None, candidate_cls=None, candidate_tokens=None, candidate_mask=None, text_tokens=None, text_mask=None,
-                target=None, candidate_fbank=None, target_fbank=None):
+                target=None, candidate_fbank=None, target_fbank=None, negatives=None, target_index=None):
+        """The CMC loss (eq. 3) between $x^f$ and the target; with `config.candidate_negative` the candidate is one more
+        negative of its own query, and `negatives` `(N, d_m)` (a library's cls, `target_index` the target's row in it)
+        are negatives of every query."""
         q = self.embed_query(video, candidate_cls, candidate_tokens, candidate_mask, text_tokens, text_mask, candidate_fbank)
         m = self.embed_music(target, target_fbank)
-        return {'loss': cmc_loss(q, m, self.temperature), 'query_embeds': q, 'music_embeds': m}
+        hard = (self.embed_music(candidate_cls, candidate_fbank) if self.config.candidate_negative
+                and (candidate_cls is not None or candidate_fbank is not None) else None)
+        bank = None if negatives is None else self.embed_music(negatives.reshape(-1, negatives.shape[-1]))
+        return {'loss': cmc_loss(q, m, self.temperature, hard, bank, target_index), 'query_embeds': q, 'music_embeds': m}
 
 # %% ../nbs/13_fusion.ipynb #e70133ef
 @patch
@@ -141,18 +148,25 @@ def _branch(self: MVTFusion, seq, mask, proj, layers):
 
 # %% ../nbs/13_fusion.ipynb #bce65bf4
 @patch
-def _fuse(self: MVTFusion, seqs: dict) -> torch.Tensor:
-    """$x^f$ `(B, d)` from `seqs` (modality -> (sequence `(B, n, d)`, mask or None), position 0 the summary):
-    eq. 2, or a baseline's sum."""
+def _terms(self: MVTFusion, seqs: dict) -> dict:
+    """The summands of $x^f$, each `(B, d)`, from `seqs` (modality -> (sequence `(B, n, d)`, mask or None), position 0
+    the summary): eq. 2's `A2T` (a's summary attends to b), `T2A` (b's to a) and the added modality, or a baseline's."""
     cfg = self.config
     a, b, rest = FUSION_ORDERS[cfg.fusion_order]
     if cfg.uses_cross_attention and a in seqs and b in seqs:                     # eq. 2
         (xa, ma), (xb, mb) = seqs[a], seqs[b]
-        x_f = (self.cross_a(xa[:, :1], xb, xb, key_padding_mask=None if mb is None else ~mb, need_weights=False)[0][:, 0]
-               + self.cross_b(xb[:, :1], xa, xa, key_padding_mask=None if ma is None else ~ma, need_weights=False)[0][:, 0])
-        return x_f + seqs[rest][0][:, 0] if rest in seqs else x_f
-    if cfg.fusion == 'sum': return sum(masked_mean(x, m) for x, m in seqs.values())   # the mean-pooled vectors, summed
-    return sum(x[:, 0] for x, _ in seqs.values())                                  # the summaries (cls) of what is there, summed
+        out = {'A2T': self.cross_a(xa[:, :1], xb, xb, key_padding_mask=None if mb is None else ~mb, need_weights=False)[0][:, 0],
+               'T2A': self.cross_b(xb[:, :1], xa, xa, key_padding_mask=None if ma is None else ~ma, need_weights=False)[0][:, 0]}
+        if rest in seqs: out[rest] = seqs[rest][0][:, 0]
+        return out
+    if cfg.fusion == 'sum': return {k: masked_mean(x, m) for k, (x, m) in seqs.items()}   # the mean-pooled vectors
+    return {k: x[:, 0] for k, (x, _) in seqs.items()}                                     # the summaries (cls) of what is there
+
+@patch
+def _fuse(self: MVTFusion, seqs: dict) -> torch.Tensor:
+    "$x^f$ `(B, d)`: eq. 2, or a baseline's sum, of `_terms(seqs)`."
+    return sum(self._terms(seqs).values())
+
 
 # %% ../nbs/13_fusion.ipynb #70722116
 @patch
@@ -160,6 +174,19 @@ def embed_query(self: MVTFusion, video=None, candidate_cls=None, candidate_token
                 text_mask=None, candidate_fbank=None, normalize: bool = True) -> torch.Tensor:
     """$x^f$ `(B, d)` from the inputs given (any left out, or not in `config.modalities`, is absent):
     video alone gives the projected $x^{\\bar v}$ (the first turn); candidate + text alone, the cross terms without it."""
+    x_f = self._fuse(self._sequences(video, candidate_cls, candidate_tokens, candidate_mask, text_tokens, text_mask, candidate_fbank))
+    return F.normalize(x_f, dim=-1) if normalize else x_f
+
+@patch
+def query_terms(self: MVTFusion, video=None, candidate_cls=None, candidate_tokens=None, candidate_mask=None, text_tokens=None,
+                text_mask=None, candidate_fbank=None) -> dict:
+    "The summands of $x^f$ (`_terms`), unnormalised, by name (`video`, `A2T`, `T2A`, ...): how much each input moves the query."
+    return self._terms(self._sequences(video, candidate_cls, candidate_tokens, candidate_mask, text_tokens, text_mask, candidate_fbank))
+
+@patch
+def _sequences(self: MVTFusion, video=None, candidate_cls=None, candidate_tokens=None, candidate_mask=None, text_tokens=None,
+               text_mask=None, candidate_fbank=None) -> dict:
+    "Each input given, through its branch (eq. 1): modality -> (sequence `(B, n, d)`, mask or None)."
     allowed, seqs = set(self.config.modalities), {}     # modality -> (sequence (B, n, d), mask or None)
     if video is not None and 'video' in allowed: seqs['video'] = (self.video_proj(video)[:, None], None)
     cand = self._candidate(candidate_cls, candidate_tokens, candidate_mask, candidate_fbank) if 'music' in allowed else None
@@ -167,8 +194,7 @@ def embed_query(self: MVTFusion, video=None, candidate_cls=None, candidate_token
     if text_tokens is not None and 'text' in allowed:
         seqs['text'] = self._branch(*summary_first(text_tokens, text_mask), self.text_proj, self.text_layers)
     if not seqs: raise ValueError(f"embed_query: no input among the model's modalities ({', '.join(self.config.modalities)})")
-    x_f = self._fuse(seqs)
-    return F.normalize(x_f, dim=-1) if normalize else x_f
+    return seqs
 
 # %% ../nbs/13_fusion.ipynb #fac4aa47
 @patch

@@ -9,6 +9,7 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import torch
+from fastcore.basics import patch
 from .core import Preset, get_preset, musechat_home, write_text_atomic, exclusive, atomic_folder
 from .tags import tag_vocabulary
 from .world import build_world, tag_scores, world_fingerprint
@@ -22,10 +23,10 @@ from .encoders import (PAPER_ENCODERS, load_clip, clip_pixels, load_world_inputs
 # %% auto #0
 __all__ = ['VISIBLE_PHRASES', 'MINI_CLIP', 'MINI_AST', 'MINI_TAGGER', 'ENCODERS_VERSION', 'TOY_ENCODERS', 'visible_attributes',
            'toy_caption', 'zero_shot_prompts', 'toy_text_corpus', 'train_toy_tokenizer', 'MiniCLIPSettings',
-           'MiniASTSettings', 'pretraining_settings', 'soft_contrastive_loss', 'CaptionedFrames', 'CaptionBatch',
-           'SoftCLIPPretraining', 'TaggedSegments', 'read_pretraining', 'pretrain_mini_clip', 'tag_labels',
-           'tag_targets', 'pretrain_mini_ast', 'toy_encoders', 'encoder_paths', 'evaluate_toy_clip',
-           'average_precision', 'evaluate_toy_ast']
+           'MiniASTSettings', 'pretraining_settings', 'soft_contrastive_loss', 'phrase_vocabulary', 'track_phrases',
+           'music_description', 'CaptionedFrames', 'CaptionBatch', 'SoftCLIPPretraining', 'TaggedSegments',
+           'read_pretraining', 'pretrain_mini_clip', 'tag_labels', 'tag_targets', 'pretrain_mini_ast', 'toy_encoders',
+           'encoder_paths', 'evaluate_toy_clip', 'average_precision', 'evaluate_toy_ast']
 
 # %% ../nbs/06a_pretraining.ipynb #1337c258
 #: What the toy video shows of a track, attribute by attribute, and the words a caption uses for each value.
@@ -56,9 +57,9 @@ def zero_shot_prompts(attribute: str) -> dict:
 # %% ../nbs/06a_pretraining.ipynb #c4940dea
 def toy_text_corpus(rows, seed: int = 0, conversations: bool = True) -> list[str]:
     """The toy world's text: every track's full caption, the zero-shot prompts, the MSD and MTT tags, titles, names,
-    albums, artists, and (`conversations`) one simulated conversation per track about it and another track of `rows`
+    albums, artists, every wording of a phrase (`say`), and (`conversations`) one simulated conversation per track about it and another track of `rows`
     drawn at random."""
-    from musechat.simulator import SimulatedDialogueGenerator
+    from musechat.simulator import SimulatedDialogueGenerator, WORDINGS, NOT_WORDINGS
     texts = [toy_caption(r['attributes']) for r in rows]
     rng, talk = np.random.default_rng(seed), SimulatedDialogueGenerator(seed=seed + 1)
     if conversations:
@@ -68,6 +69,7 @@ def toy_text_corpus(rows, seed: int = 0, conversations: bool = True) -> list[str
     texts += [', '.join(r['msd_tags'] + r['mtt_tags']) for r in rows]
     texts += [str(r[k]) for r in rows for k in ('title', 'track_name', 'album') if r.get(k)]
     texts += [a for r in rows for a in (r.get('artists') or [])]
+    texts += [w for table in (WORDINGS, NOT_WORDINGS) for ws in table.values() for w in ws]   # how people say each phrase
     return texts
 
 # %% ../nbs/06a_pretraining.ipynb #3e8d5dba
@@ -105,6 +107,7 @@ class MiniCLIPSettings:
     lr: float = 2e-3
     weight_decay: float = .05
     keep_phrase: float = .5        # each visible attribute is named with this chance (one at least), in random order
+    describe_weight: float = 3.    # the music descriptions' loss beside the captions' (0: captions alone, as before)
     seed: int = 0
 
     def train_settings(self) -> TrainSettings:
@@ -154,46 +157,107 @@ def soft_contrastive_loss(logits_per_text: torch.Tensor, positives: torch.Tensor
     image_to_text = -(t.T / t.T.sum(1, keepdim=True) * logits_per_text.T.log_softmax(1)).sum(1).mean()
     return (text_to_image + image_to_text) / 2
 
+# %% ../nbs/06a_pretraining.ipynb #0f6b53a8
+def phrase_vocabulary(rows) -> list[str]:
+    "Every phrase (`music_phrases`) the tags of `rows` give, sorted: the columns of `described` and `track_phrases`."
+    from musechat.simulator import music_phrases
+    return sorted({p for r in rows for ps in music_phrases(r).values() for p in ps})
+
+def track_phrases(rows, vocabulary) -> np.ndarray:
+    "Multi-hot `(len(rows), len(vocabulary))`: which phrases each track's tags give."
+    from musechat.simulator import music_phrases
+    index = {p: i for i, p in enumerate(vocabulary)}
+    y = np.zeros((len(rows), len(vocabulary)), bool)
+    for n, r in enumerate(rows):
+        for p in (p for ps in music_phrases(r).values() for p in ps): y[n, index[p]] = True
+    return y
+
+_DESCRIBE = ('{x}', 'music with {x}', 'a song with {x}', 'something with {x}', 'I want {x}', 'a track that has {x}')
+
+def music_description(rng, phrases: list[str], lacks: list[str]) -> tuple[str, list, list]:
+    """A short text about a track with `phrases` in the toy world's words (`say`): one to three of them, and now and then
+    one it `lacks` said with "no" / "not". Returns the text, the phrases it names and those it denies."""
+    from musechat.simulator import say, _and
+    named = list(rng.choice(phrases, size=min(len(phrases), int(rng.integers(1, 4))), replace=False))
+    denied = [lacks[int(rng.integers(len(lacks)))]] if lacks and rng.random() < .3 else []
+    r = __import__('random').Random(int(rng.integers(1 << 31)))
+    words = _and([say(r, p) for p in named]) + ''.join(f', {say(r, p, negated=True)}' for p in denied)
+    return _DESCRIBE[int(rng.integers(len(_DESCRIBE)))].format(x=words), named, denied
+
+
 # %% ../nbs/06a_pretraining.ipynb #f54b6d72
-ENCODERS_VERSION = 3  # bump when the pretraining changes, so saved toy encoders are pretrained again (2: on `fit`; 3: 77 text tokens)
+ENCODERS_VERSION = 4  # bump when the pretraining changes, so saved toy encoders are pretrained again (2: on `fit`; 3: 77 text tokens; 4: music descriptions)
 
 class CaptionedFrames(torch.utils.data.Dataset):
     """Every frame of every train video once an epoch, each with a caption naming a random subset of the video's
-    visible attributes (drawn from `(seed, epoch, index)`), the attributes' value codes and which ones are named."""
-    def __init__(self, frames: np.ndarray, rows, keep_phrase: float, seed: int = 0):
+    visible attributes (drawn from `(seed, epoch, index)`), the attributes' value codes and which ones are named; and
+    (`describe`) a `music_description` of its track with the phrases it names and denies, and the track's phrases."""
+    def __init__(self, frames: np.ndarray, rows, keep_phrase: float, seed: int = 0, describe: bool = True):
         self.flat = frames.reshape(len(frames), -1, *frames.shape[-3:])          # a video's frames, segments joined
-        self.rows, self.keep, self.seed, self.epoch = rows, keep_phrase, seed, 0
+        self.rows, self.keep, self.seed, self.epoch, self.describe = rows, keep_phrase, seed, 0, describe
         self.keys = list(VISIBLE_PHRASES)
         self.codes = torch.tensor([[list(VISIBLE_PHRASES[k]).index(visible_attributes(r['attributes'])[k])
                                     for k in self.keys] for r in rows])
+        from musechat.simulator import NOT_WORDINGS
+        self.vocabulary = phrase_vocabulary(rows); self.phrases = track_phrases(rows, self.vocabulary)
+        self.deniable = [p for p in self.vocabulary if p in NOT_WORDINGS]
     def set_epoch(self, epoch: int): self.epoch = epoch
     def __len__(self): return self.flat.shape[0] * self.flat.shape[1]
-    def __getitem__(self, i):
-        v, f = divmod(i, self.flat.shape[1])
-        rng = sample_rng(self.seed, self.epoch, i)
-        named = rng.random(len(self.keys)) < self.keep
-        named[rng.integers(len(self.keys))] = True
-        caption = toy_caption(self.rows[v]['attributes'], [self.keys[k] for k in rng.permutation(len(self.keys)) if named[k]])
-        return {'frame': torch.from_numpy(np.ascontiguousarray(self.flat[v, f])), 'caption': caption,
-                'codes': self.codes[v], 'named': torch.from_numpy(named)}
+
+
+# %% ../nbs/06a_pretraining.ipynb #71fd9341
+@patch
+def __getitem__(self: CaptionedFrames, i):
+    v, f = divmod(i, self.flat.shape[1])
+    rng = sample_rng(self.seed, self.epoch, i)
+    named = rng.random(len(self.keys)) < self.keep
+    named[rng.integers(len(self.keys))] = True
+    caption = toy_caption(self.rows[v]['attributes'], [self.keys[k] for k in rng.permutation(len(self.keys)) if named[k]])
+    out = {'frame': torch.from_numpy(np.ascontiguousarray(self.flat[v, f])), 'caption': caption,
+           'codes': self.codes[v], 'named': torch.from_numpy(named)}
+    if self.describe and self.phrases[v].any():
+        has = [p for p, h in zip(self.vocabulary, self.phrases[v]) if h]
+        text, said, denied = music_description(rng, has, [p for p in self.deniable if p not in has])
+        index = {p: k for k, p in enumerate(self.vocabulary)}
+        mask = lambda ps: torch.tensor(np.isin(np.arange(len(self.vocabulary)), [index[p] for p in ps]))
+        out.update(description=text, said=mask(said), denied=mask(denied), phrases=torch.from_numpy(self.phrases[v]))
+    return out
+
 
 # %% ../nbs/06a_pretraining.ipynb #e72dcaa7
 class CaptionBatch:
-    "Collate `CaptionedFrames` samples into the mini-CLIP's inputs: pixel values, tokenized captions, codes and named masks."
+    """Collate `CaptionedFrames` samples into the mini-CLIP's inputs: pixel values, tokenized captions, codes and named
+    masks; with descriptions, their tokens and `described`, which description is true of which sample's track."""
     def __init__(self, tokenizer, image_processor): self.tokenizer, self.image_processor = tokenizer, image_processor
     def __call__(self, samples):
         enc = self.tokenizer([s['caption'] for s in samples], padding=True, truncation=True, return_tensors='pt')
-        return {'pixel_values': clip_pixels(torch.stack([s['frame'] for s in samples]), self.image_processor),
-                'input_ids': enc['input_ids'], 'attention_mask': enc['attention_mask'],
-                'codes': torch.stack([s['codes'] for s in samples]), 'named': torch.stack([s['named'] for s in samples])}
+        out = {'pixel_values': clip_pixels(torch.stack([s['frame'] for s in samples]), self.image_processor),
+               'input_ids': enc['input_ids'], 'attention_mask': enc['attention_mask'],
+               'codes': torch.stack([s['codes'] for s in samples]), 'named': torch.stack([s['named'] for s in samples])}
+        if all('description' in s for s in samples):
+            d = self.tokenizer([s['description'] for s in samples], padding=True, truncation=True, return_tensors='pt')
+            said, denied, has = (torch.stack([s[k] for s in samples]) for k in ('said', 'denied', 'phrases'))
+            true = ~(said[:, None] & ~has[None]).any(-1) & ~(denied[:, None] & has[None]).any(-1)   # (description, track)
+            out.update(description_ids=d['input_ids'], description_mask=d['attention_mask'], described=true)
+        return out
 
 class SoftCLIPPretraining(torch.nn.Module):
-    "A `CLIPModel` with the soft contrastive loss: caption i is true of frame j when every attribute it names has j's value."
-    def __init__(self, clip): super().__init__(); self.clip = clip
-    def forward(self, pixel_values, input_ids, attention_mask, codes, named):
+    """A `CLIPModel` with the soft contrastive loss: caption i is true of frame j when every attribute it names has j's
+    value. With descriptions, plus `describe_weight` times the same loss between g^t of the descriptions and g^t of the
+    samples' tracks' descriptions: description i is close to description j when it is true of j's track."""
+    def __init__(self, clip, describe_weight: float = 1.): super().__init__(); self.clip, self.describe_weight = clip, describe_weight
+    def forward(self, pixel_values, input_ids, attention_mask, codes, named, description_ids=None, description_mask=None,
+                described=None):
+        from musechat.encoders import features
         logits = self.clip(input_ids=input_ids, attention_mask=attention_mask, pixel_values=pixel_values).logits_per_text
         positives = (~named[:, None, :] | (codes[:, None, :] == codes[None, :, :])).all(-1)
-        return {'loss': soft_contrastive_loss(logits, positives)}
+        loss = soft_contrastive_loss(logits, positives)
+        if described is None or not self.describe_weight: return {'loss': loss}
+        t = torch.nn.functional.normalize(features(self.clip.get_text_features(input_ids=description_ids,
+                                                                                attention_mask=description_mask)), dim=-1)
+        words = soft_contrastive_loss(self.clip.logit_scale.exp() * t @ t.T, described | torch.eye(len(t), dtype=torch.bool))
+        return {'loss': loss + self.describe_weight * words, 'caption_loss': loss.detach(), 'description_loss': words.detach()}
+
 
 # %% ../nbs/06a_pretraining.ipynb #6145b99a
 class TaggedSegments(torch.utils.data.Dataset):
@@ -213,8 +277,10 @@ def _pretrain(model, dataset, settings, out: Path, desc: str, progress: bool, co
 
 def _card(kind: str, settings, world, preset: Preset) -> dict:
     "What a pretrained encoder depends on: if any of it changes, it is pretrained again."
-    return dict(kind=kind, version=ENCODERS_VERSION, world=f"{Path(world).name}-{world_fingerprint(world)}",
+    from musechat.simulator import SIMULATOR_VERSION
+    card = dict(kind=kind, version=ENCODERS_VERSION, world=f"{Path(world).name}-{world_fingerprint(world)}",
                 inputs=model_inputs_dir(world, preset).name, settings=asdict(settings))
+    return {**card, 'words': SIMULATOR_VERSION} if kind == 'clip' else card    # g^t reads the simulator's wordings
 
 def _write_log(out: Path, card: dict, losses, seconds: float):
     write_text_atomic(out / 'pretraining.json',
@@ -229,8 +295,8 @@ def read_pretraining(path) -> tuple[dict, np.ndarray]:
 # %% ../nbs/06a_pretraining.ipynb #bf16f459
 def pretrain_mini_clip(world, rows, preset: Preset | str, out, settings: MiniCLIPSettings | None = None,
                        frames: np.ndarray | None = None, progress: bool = True) -> Path:
-    """Pretrain a mini-CLIP (g^v, g^t) on (frame, caption) pairs of the train videos of `rows`; save it, its tokenizer
-    and image processor in `out`."""
+    """Pretrain a mini-CLIP (g^v, g^t) on (frame, caption) pairs of the train videos of `rows` and descriptions of their
+    music; save it, its tokenizer and image processor in `out`."""
     from transformers import CLIPConfig, CLIPModel
     preset = get_preset(preset); s = settings or pretraining_settings(preset)[0]; out = Path(out)
     train = [r for r in rows if r['split'] == 'train']
@@ -245,7 +311,8 @@ def pretrain_mini_clip(world, rows, preset: Preset | str, out, settings: MiniCLI
     model = CLIPModel(CLIPConfig(text_config=text, projection_dim=s.projection_dim,
                                  vision_config=dict(tower, image_size=preset.image_size, patch_size=s.patch_size)))
     processor = make_image_processor(preset)
-    losses = _pretrain(SoftCLIPPretraining(model), CaptionedFrames(frames, train, s.keep_phrase, s.seed), s, out,
+    data = CaptionedFrames(frames, train, s.keep_phrase, s.seed, describe=s.describe_weight > 0)
+    losses = _pretrain(SoftCLIPPretraining(model, s.describe_weight), data, s, out,
                        f'pretraining mini-CLIP ({preset.name})', progress, collate_fn=CaptionBatch(tokenizer, processor))
     with _quiet_transformers():
         model.save_pretrained(out); tokenizer.save_pretrained(out); processor.save_pretrained(out)

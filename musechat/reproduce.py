@@ -10,8 +10,8 @@ from pathlib import Path
 from .core import Preset, Report, get_preset
 
 # %% auto #0
-__all__ = ['TABLE_SEEDS', 'KTURNS', 'REPRODUCTION_STEPS', 'Reproduction', 'step_dataset', 'step_first_turn', 'step_dialogues',
-           'step_two_turns', 'step_explanations', 'step_conversation', 'reproduce']
+__all__ = ['TABLE_SEEDS', 'KTURNS', 'WISH_VIDEOS', 'REPRODUCTION_STEPS', 'Reproduction', 'step_dataset', 'step_first_turn',
+           'step_dialogues', 'step_two_turns', 'step_explanations', 'step_conversation', 'step_wishes', 'reproduce']
 
 # %% ../nbs/98_reproduce.ipynb #6273bdfa
 @dataclass
@@ -218,9 +218,42 @@ def _fig11_section(r: Reproduction, chat):
                  tables=[('fig11_separability', sep.round(4), 'How separated the tags are (numbers)'),
                          ('fig11_separability_readable', shown[['tags', 'space', 'tracks', 'runs', 'kNN accuracy', 'silhouette']], 'How separated, mean ± std')])
 
+# %% ../nbs/98_reproduce.ipynb #3e1a40f3
+WISH_VIDEOS = 60   # test videos the wish measurement asks every wish for
+
+def step_wishes(r: Reproduction):
+    "Wish following: the share of turn-2 tracks with what a person asked for, against turn 1 and the library (24_wishes)."
+    import numpy as np
+    from musechat.wishes import (wish_chat, wish_following, wish_phrasings, base_rates, wish_table, wish_summary, plot_wishes,
+                                 wish_sequences, WISH_PHRASINGS)
+    seeds, tracks = TABLE_SEEDS[r.preset.name], {t['track_id']: t for t in r.rows}
+    ids = [c['target_track_id'] for c in r.data['test']][:WISH_VIDEOS]
+    videos = {t: np.asarray(r.data['video'].get(t, 'frame_mean'), np.float32) for t in ids}
+    chats = [wish_chat(r.preset, r.world, r.rows, r.data, s) for s in seeds]
+    runs = [wish_following(c, videos, tracks, wish_phrasings()) for c in chats]
+    rates = base_rates(tracks, chats[0].library.ids, WISH_PHRASINGS)
+    table, s = wish_table(runs, rates), wish_summary(wish_table(runs, rates))
+    seq = __import__('pandas').concat([wish_sequences(c, videos, tracks, seed=n) for n, c in enumerate(chats)])
+    low = [a for a in rates if rates[a] <= .4 and ' + ' not in a]
+    in_a_row = seq[seq['attribute'].isin(low)].groupby('turn')['has'].mean().round(3).to_dict()
+    plot_wishes(table, path=r.report.figure_path('wishes.png'), title=f'{len(videos)} test videos, {len(seeds)} seed(s)')
+    r.report.add('Wish following: does MuseChat do what a person asks?',
+                 f"Turn 1 from the video alone, then each of {len(runs[0]) // len(videos)} wishes written for this measurement "
+                 f"(short, typed, long, negations, and the dataset's own style) as turn 2, on {len(videos)} test videos over the whole "
+                 f"library, {len(seeds)} seed(s). A track has an attribute when its latent attributes say so (what its music is made "
+                 f"of). Over the {s['attributes']} attributes with a base rate of at most 0.4: turn 2 {s['turn 2']:.3f}, turn 1 "
+                 f"{s['turn 1']:.3f}, library {s['base rate']:.3f}; turn 2 above turn 1 for {s['above turn 1']} of {s['of']} "
+                 f"attributes. Three wishes in a row (share with the wish of each turn, turns 2-4): {in_a_row}. The video rank is the "
+                 f"turn-2 track's rank for the video alone as a share of the library (0.5: a random track).",
+                 figures=[('wishes.png', 'Wish following per attribute')],
+                 tables=[('wishes', table.round(3), 'Per attribute (mean and std over seeds)'),
+                         ('wishes_by_style', wish_table(runs, rates, by='style').round(3), 'Per way of saying it')])
+
+
 # %% ../nbs/98_reproduce.ipynb #c5469c19
 #: The steps of `musechat reproduce`, in order; each takes a `Reproduction`.
-REPRODUCTION_STEPS = [step_dataset, step_first_turn, step_dialogues, step_two_turns, step_explanations, step_conversation]
+REPRODUCTION_STEPS = [step_dataset, step_first_turn, step_dialogues, step_two_turns, step_explanations, step_conversation,
+                      step_wishes]
 
 def _link_world(out: Path, world: Path):
     link = out / 'world'

@@ -9,7 +9,8 @@ from fastcore.basics import patch
 from .dialogue import display_title, forbidden_names, mentions, rule_violations, _first_mention, _record
 
 # %% auto #0
-__all__ = ['SIMULATOR_VERSION', 'tag_phrase', 'music_phrases', 'music_reference', 'SimulatedDialogueGenerator']
+__all__ = ['WORDINGS', 'NOT_WORDINGS', 'SIMULATOR_VERSION', 'tag_phrase', 'say', 'phrase_wordings', 'music_phrases',
+           'music_reference', 'SimulatedDialogueGenerator']
 
 # %% ../nbs/11a_simulator.ipynb #d2e7cce4
 # How a tag reads in a sentence. Voices and sounds carry their article; genres are adjectives.
@@ -36,6 +37,55 @@ def tag_phrase(tag: str) -> tuple[str, str]:
     if tag in _VOICE: return 'voice', _VOICE[tag]
     if tag in _SOUND: return 'sound', _SOUND[tag]
     return 'genre', _GENRE.get(tag, tag if tag[:1].isupper() and tag[1:2].isupper() else tag.lower())
+
+# %% ../nbs/11a_simulator.ipynb #5d7031a7
+#: How people say each phrase: its wordings (the first is the phrase itself). A user's $t_3$ says one of them at random,
+#: and the toy text encoder's pretraining reads them all (`06a`): the toy world's own language, as the web was CLIP's.
+WORDINGS = {
+    'female vocals': ('female vocals', 'a female singer', "a woman's voice", 'a female voice', 'a woman singing'),
+    'male vocals': ('male vocals', 'a male singer', "a man's voice", 'a male voice', 'a man singing'),
+    'vocals': ('vocals', 'a singer', 'singing', 'a voice'),
+    'a choir': ('a choir', 'choral singing', 'many voices singing together'),
+    'operatic vocals': ('operatic vocals', 'opera singing'),
+    'an instrumental sound': ('an instrumental sound', 'no vocals', 'no singing', 'no singer at all', 'instrumental music'),
+    'fast-paced beats': ('fast-paced beats', 'a fast tempo', 'a quick pace', 'speed'),
+    'a slow tempo': ('a slow tempo', 'a slow pace', 'slow beats', 'a slower song'),
+    'a faster tempo': ('a faster tempo', 'more speed', 'a quicker pace'),
+    'a slower, calmer tempo': ('a slower, calmer tempo', 'a slower pace', 'less speed'),
+    'a loud sound': ('a loud sound', 'a loud, intense sound', 'high energy', 'more power'),
+    'a quiet, soft sound': ('a quiet, soft sound', 'a soft sound', 'a gentle, quiet feel'),
+    'a mellow feel': ('a mellow feel', 'a relaxed, mellow mood', 'a laid-back feel', 'a calmer feel'),
+    'a chill mood': ('a chill mood', 'a relaxed vibe', 'a calm, chilled feel'),
+    'a happy mood': ('a happy mood', 'a cheerful feel', 'a joyful, bright mood'),
+    'a sad mood': ('a sad mood', 'a melancholic feel', 'a gloomy, sad tone'),
+    'acoustic instruments': ('acoustic instruments', 'an acoustic sound', 'unplugged playing', 'real instruments', 'acoustic'),
+    'piano': ('piano', 'a piano', 'piano playing', 'keys'), 'guitar': ('guitar', 'a guitar', 'guitar playing'),
+    'strings': ('strings', 'a string section', 'violins and cellos'), 'violin': ('violin', 'a violin'),
+    'synths': ('synths', 'synthesizers', 'electronic synths'), 'drums': ('drums', 'a drum kit', 'drumming'),
+    'a 60s feel': ('a 60s feel', 'a sixties sound', 'a 1960s vibe'), 'a 70s feel': ('a 70s feel', 'a seventies sound', 'a 1970s vibe'),
+    'an 80s feel': ('an 80s feel', 'an eighties sound', 'a 1980s vibe'), 'a 90s feel': ('a 90s feel', 'a nineties sound', 'a 1990s vibe'),
+    'a 2000s feel': ('a 2000s feel', 'a noughties sound'),
+    'an oldies feel': ('an oldies feel', 'a vintage, old-school sound', 'a retro feel', 'an older sound'),
+    'hip-hop': ('hip-hop', 'hip hop', 'rap'), 'electronic': ('electronic', 'EDM', 'electronic dance'),
+    'classical': ('classical', 'orchestral'), 'jazz': ('jazz', 'jazzy'), 'folk': ('folk', 'folksy'),
+}
+#: Negated wordings: what a user says of a phrase the last recommendation had and they do not want.
+NOT_WORDINGS = {'female vocals': ('no female vocals', 'not a female singer'), 'male vocals': ('no male vocals', 'not a male singer'),
+                'vocals': ('no vocals', 'no singing'), 'an instrumental sound': ('not instrumental', 'not without a singer'),
+                'synths': ('no synths', 'fewer synths'), 'a loud sound': ('not so loud', 'less noise'),
+                'fast-paced beats': ('not so fast', 'less speed'), 'a slow tempo': ('not so slow', 'less sluggish'),
+                'a sad mood': ('not so sad', 'less gloomy'), 'a happy mood': ('not so happy', 'less cheerful')}
+
+def say(rng, phrase: str, negated: bool = False) -> str:
+    "One way to say `phrase` (or, `negated`, that it should not be there), drawn with `rng`."
+    options = NOT_WORDINGS.get(phrase, (f'no {_bare(phrase)}',)) if negated else WORDINGS.get(phrase, (phrase,))
+    return rng.choice(options)
+
+def phrase_wordings() -> dict:
+    "Every wording, longest first, and the phrase it says (`'no singing'` -> `'an instrumental sound'`): to read $t_3$ back."
+    out = {w: p for p, ws in WORDINGS.items() for w in ws}
+    return dict(sorted(out.items(), key=lambda kv: (-len(kv[0]), kv[0])))
+
 
 # %% ../nbs/11a_simulator.ipynb #98385a25
 def music_phrases(row: dict) -> dict:
@@ -106,36 +156,46 @@ def _wanted(target: dict, candidate: dict, banned) -> tuple[list, list, list]:
     return genres, feats, shared
 
 # %% ../nbs/11a_simulator.ipynb #ba94f051
+def _unwanted(target: dict, candidate: dict) -> list:
+    "Features the candidate has and the target lacks that a user may say no to (`NOT_WORDINGS`)."
+    t, c = music_phrases(target), music_phrases(candidate)
+    return [p for p in c['feature'] if p not in t['feature'] and p in NOT_WORDINGS]
+
 def _t3(rng, target: dict, candidate: dict, plain: bool = False) -> tuple[str, list]:
     banned = forbidden_names(target)
     genres, feats, shared = _wanted(target, candidate, banned)
     artists = [a for a in (target.get('artists') or []) if a]
     same_artist = set(artists) & set(candidate.get('artists') or [])
-    ack = rng.choice(['That sounds great', 'Sounds good', 'That sounds interesting', 'Nice choice', 'I like it'])
+    ack = rng.choice(['That sounds great', 'Sounds good', 'That sounds interesting', 'Nice choice', 'I like it', 'Not bad'])
     asked = genres[:2] + feats[:2]
+    g = [say(rng, p) for p in genres[:2]]; f = [say(rng, p) for p in feats[:3]]
     if artists and not same_artist and not plain and rng.random() < .35:
-        ask = f"I would like to incorporate a bit more of {_possessive(artists[0])} style" + (f", especially {_and(asked[:2])}" if asked else '')
-        extra = feats[:2] if len(asked) > 2 else []
+        ask = f"I would like to incorporate a bit more of {_possessive(artists[0])} style" + (f", especially {_and((g + f)[:2])}" if asked else '')
+        extra = (feats[:2], f[:2]) if len(asked) > 2 else ([], [])
     elif genres:
-        ask = rng.choice([f"I would like to incorporate a bit more of {_a(genres[0])} {_and(genres[:2])} style",
-                          f"I'm looking for something with more {_and(genres[:2])} influences",
-                          f"I'd like to add some {_and(genres[:2])} elements"])
-        extra = feats[:2]
+        ask = rng.choice([f"I would like to incorporate a bit more of {_a(g[0])} {_and(g)} style",
+                          f"I'm looking for something with more {_and(g)} influences", f"I'd like to add some {_and(g)} elements",
+                          f"I'd prefer something more {_and(g)}"])
+        extra = (feats[:2], f[:2])
     elif feats:
-        ask = rng.choice([f"I'm looking for something with {_and(feats[:2])}", f"I would like {_and(feats[:2])} instead"])
-        extra = feats[2:3]
+        ask = rng.choice([f"I'm looking for something with {_and(f[:2])}", f"I would like {_and(f[:2])} instead",
+                          f"I'd prefer {_and(f[:2])}", f"can you find something with {_and(f[:2])}"])
+        extra = (feats[2:3], f[2:3])
     else:  # nothing tells the two apart: ask for the target's main character
         top = music_phrases(target); asked = (top['genre'] + top['feature'])[:2]
         asked = [p for p in asked if not any(mentions(p, b) for b in banned)]
-        ask = f"I'd like it to lean more towards {_and(asked)}" if asked else "I'd like something with a different feel"
-        extra = []
+        ask = f"I'd like it to lean more towards {_and([say(rng, p) for p in asked])}" if asked else "I'd like something with a different feel"
+        extra = ([], [])
+    no = _unwanted(target, candidate)
+    if no and rng.random() < .35: ask += f", {say(rng, no[0], negated=True)}"
     if shared and not plain and rng.random() < .6:
         text = f"{ack}! I like the {_and([_bare(p) for p in shared[:2]])} in your recommendation. However, {ask}."
     else:
         text = f"{ack}, but {ask}."
-    if extra: text += f" I'm also interested in {_and(extra)}."
+    if extra[1]: text += f" I'm also interested in {_and(extra[1])}."
     if rng.random() < .25: text += rng.choice([' Do you have any recommendations?', ' Can you suggest something else?'])
-    return text, asked + [p for p in extra if p not in asked]
+    return text, asked + [p for p in extra[0] if p not in asked]
+
 
 # %% ../nbs/11a_simulator.ipynb #627e2a97
 def _t4(rng, target: dict, asked) -> str:
@@ -155,7 +215,7 @@ def _t4(rng, target: dict, asked) -> str:
     return opener + body + rng.choice(['', ' It could be a fitting choice for your video.'])
 
 # %% ../nbs/11a_simulator.ipynb #58e13a09
-SIMULATOR_VERSION = 1  # bump when the simulator's wording changes, so stored conversations are not reused
+SIMULATOR_VERSION = 3  # bump when the simulator's wording changes, so stored conversations are not reused (3: varied wordings)
 
 class SimulatedDialogueGenerator:
     "The offline stand-in for GPT-3.5: seeded, deterministic per pair, obeying the paper's rules."

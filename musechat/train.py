@@ -78,14 +78,27 @@ def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
     return _GatherWithGrad.apply(x) if is_distributed() else x
 
 # %% ../nbs/05_training.ipynb #0bc1d40f
-def cmc_loss(x: torch.Tensor, y: torch.Tensor, temperature: torch.Tensor) -> torch.Tensor:
+def cmc_loss(x: torch.Tensor, y: torch.Tensor, temperature: torch.Tensor, hard: torch.Tensor | None = None,
+             bank: torch.Tensor | None = None, own: torch.Tensor | None = None) -> torch.Tensor:
     """Contrastive Multiview Coding: the paper's eq. 3 made symmetric (x picks its y among the batch's, and y its x)
     and averaged over the batch (eq. 3 sums), between unit rows `x` and `y`, row `i` matching row `i`.
-    Under torchrun the other processes' rows are negatives too, so the loss is that of the global batch."""
+    Under torchrun the other processes' rows are negatives too, so the loss is that of the global batch.
+    `hard` (unit rows, optional): row `i` is one more negative for `x[i]` alone (MVT-Fusion's candidate music).
+    `bank` (unit rows `(N, d)`, optional): negatives for every `x` (a library's music), `own[i]` the row of `x[i]`'s own
+    positive in it (masked out; -1: none)."""
     x, y = x.float(), y.float()           # the logits in fp32 even under bf16 autocast
     xs, ys = gather_with_grad(x), gather_with_grad(y)
     target = torch.arange(len(x), device=x.device) + rank() * len(x)
-    return (F.cross_entropy(x @ ys.T / temperature, target) + F.cross_entropy(y @ xs.T / temperature, target)) / 2
+    logits = x @ ys.T
+    if hard is not None: logits = torch.cat([logits, (x * hard.float()).sum(-1, keepdim=True)], 1)
+    if bank is not None: logits = torch.cat([logits, x @ bank.float().T], 1)
+    logits = logits / temperature
+    if bank is not None and own is not None:      # masked after the division: no inf reaches the temperature's gradient
+        mask = torch.zeros_like(logits, dtype=torch.bool)
+        rows = torch.nonzero(own >= 0).squeeze(1)
+        mask[rows, logits.shape[1] - len(bank) + own[rows]] = True
+        logits = logits.masked_fill(mask, float('-inf'))
+    return (F.cross_entropy(logits, target) + F.cross_entropy(y @ xs.T / temperature, target)) / 2
 
 # %% ../nbs/05_training.ipynb #5a2b7839
 def resolve_device(device=None) -> torch.device:

@@ -17,13 +17,14 @@ from .evaluation import make_pools, chance_metrics, segment_means, pooled_metric
 from .fusion import MVTFusion, MVTFusionConfig
 
 # %% auto #0
-__all__ = ['fusion_data', 'FusionSettings', 'train_fusion', 'fusion_key', 'fusion_folder', 'toy_fusion', 'embed_segments',
-           'embed_conversations', 'two_turn_evaluation', 'two_turn_metrics', 'per_video_outcomes', 'mvp_turn1',
-           'fusion_metrics']
+__all__ = ['WISHES_TOY', 'fusion_data', 'wish_conversations', 'FusionSettings', 'train_conversations', 'LibraryCollate',
+           'train_fusion', 'fusion_key', 'fusion_folder', 'toy_fusion', 'embed_segments', 'embed_conversations',
+           'two_turn_evaluation', 'two_turn_metrics', 'per_video_outcomes', 'mvp_turn1', 'fusion_metrics']
 
 # %% ../nbs/14_two_turns.ipynb #f18b8b57
-def fusion_data(preset: Preset | str, world, rows, progress: bool = True, device=None) -> dict:
-    "Stores (`video`, `music`, `text`), `train` and `test` conversations and `mvp` (`toy_mvp`'s result) for `world`."
+def fusion_data(preset: Preset | str, world, rows, progress: bool = True, device=None, wishes: int | None = None) -> dict:
+    """Stores (`video`, `music`, `text`), `train` and `test` conversations, `mvp` (`toy_mvp`'s result) and `wishes`
+    (`wish_conversations`: `wishes` per train video, default the preset's `FusionSettings.wishes`) for `world`."""
     from musechat.mvp import toy_mvp
     from musechat.dialogue_dataset import build_dialogue_dataset, default_dialogue_generator
     from musechat.pretraining import encoder_paths
@@ -35,11 +36,41 @@ def fusion_data(preset: Preset | str, world, rows, progress: bool = True, device
     dsd = build_dialogue_dataset(world, dialogue_rows(preset, world, rows, progress=progress), mvp['candidates'],
                                  default_dialogue_generator(preset), progress=progress, verbose=False)
     convs = {split: [dict(e) for e in dsd[split]] for split in ('train', 'test')}
+    per_video = FusionSettings.for_preset(preset).wishes if wishes is None else wishes
+    convs['wishes'] = wish_conversations(mvp, rows, convs['train'], per_video, seed=preset.seed)
     clip, tokenizer, _ = load_clip(encoder_paths(preset, world, progress=progress)['clip'])
-    text = extract_text_features(clip, tokenizer, {**turn_texts(convs['train']), **turn_texts(convs['test'])}, device, progress=progress)
+    text = extract_text_features(clip, tokenizer, {k: v for c in convs.values() for k, v in turn_texts(c).items()}, device, progress=progress)
     return dict(video=mvp['video'], music=mvp['music'], text=text, mvp=mvp, **convs)
 
+# %% ../nbs/14_two_turns.ipynb #7230c5b2
+def wish_conversations(mvp: dict, rows, conversations, per_video: int, near: int = 200, seed: int = 0) -> list[dict]:
+    """Extra train conversations in which the user wants something else than the video's own track: for each train
+    conversation (video v, candidate m_c), `per_video` other targets, a half (rounded down) among the `near` tracks MVP finds
+    best for the video and the rest anywhere, each asked for by the simulator in $t_3$ from the world's tags of the target and the
+    candidate (what the user wants, not what a tagger heard). `video_track_id` names the video; `rows`: the world's."""
+    from musechat.simulator import SimulatedDialogueGenerator
+    if per_video <= 0: return []
+    by_id, index = {r['track_id']: r for r in rows}, {t: i for i, t in enumerate(mvp['ids'])}
+    convs = [c for c in conversations if c['target_track_id'] in index and c['candidate_track_id'] in by_id]
+    ids = [c['target_track_id'] for c in convs]
+    rows_v = np.array([index[t] for t in ids])
+    sim = mvp['V'][rows_v] @ mvp['M'][rows_v].T                        # video i against every train track's music
+    rng, user, out = np.random.default_rng(seed), SimulatedDialogueGenerator(seed=seed + 100), []
+    for n, c in enumerate(convs):
+        own, cand = c['target_track_id'], c['candidate_track_id']
+        close = [ids[j] for j in np.argsort(-sim[n])[:near + 2] if ids[j] not in (own, cand)][:near]
+        anywhere = [t for t in (ids[j] for j in rng.permutation(len(ids))[:per_video + 2]) if t not in (own, cand)]
+        half = per_video // 2                                          # near ones; the rest from anywhere
+        for k, target in enumerate(list(rng.choice(close, min(half, len(close)), replace=False)) + anywhere[:per_video - half]):
+            turns = user.conversation(by_id[target], by_id[cand])
+            out.append({'video_track_id': own, 'target_track_id': str(target), 'candidate_track_id': cand, 'turns': turns,
+                        'wish': k})
+    return out
+
+
 # %% ../nbs/14_two_turns.ipynb #1103523a
+WISHES_TOY = 3   # the toy world's wish conversations per train video
+
 @dataclass(frozen=True)
 class FusionSettings:
     "One MVT-Fusion run: how `fit` trains it and the model's sizes (the variant is given apart, as config fields)."
@@ -50,40 +81,64 @@ class FusionSettings:
     dropout: float = .1
     segments: str = 'all'      # `Quartets`: every segment an epoch (the paper), or one random segment per conversation
     in_memory: bool = False    # `Quartets`: keep the train set's tensors in memory once read (a toy world's fits)
+    wishes: int = 0            # wish conversations per train video beside the dataset's (`wish_conversations`; paper: 0)
+    candidate_negative: bool = False   # the candidate m_c is one more negative of its query (`cmc_loss`'s `hard`)
+    library_negatives: bool = False    # every train track's music is a negative of every query (`Quartets.use_library`)
 
     @classmethod
     def for_preset(cls, preset: Preset | str) -> 'FusionSettings':
         name = get_preset(preset).name
         return {'paper': cls(TrainSettings(epochs=10, batch_size=34, lr=4e-5, weight_decay=5e-4, warmup=.01, checkpoint_every=5000,
                                            num_workers=4, log_every=50)),
-                'toy': cls(TrainSettings(epochs=12, batch_size=128, lr=2e-3, weight_decay=5e-4, warmup=.05), embed_dim=64,
-                           num_self_layers=1, num_heads=4, dropout=0., segments='random', in_memory=True),
+                'toy': cls(TrainSettings(epochs=6, batch_size=128, lr=2e-3, weight_decay=5e-4, warmup=.05), embed_dim=64,
+                           num_self_layers=1, num_heads=4, dropout=0., segments='random', in_memory=True, wishes=WISHES_TOY,
+                           candidate_negative=True, library_negatives=True),
                 'smoke': cls(TrainSettings(epochs=8, batch_size=32, lr=1e-3, weight_decay=5e-4, warmup=.05), embed_dim=32,
-                             num_self_layers=1, num_heads=2)}[name]
+                             num_self_layers=1, num_heads=2, wishes=2, candidate_negative=True,
+                             library_negatives=True)}[name]
 
 # %% ../nbs/14_two_turns.ipynb #35263535
+def train_conversations(data: dict, settings: FusionSettings) -> list[dict]:
+    "The dataset's train conversations and the first `settings.wishes` wish conversations of each video."
+    wishes = [w for w in data.get('wishes', []) if w['wish'] < settings.wishes]
+    have = 1 + max((w['wish'] for w in data.get('wishes', [])), default=-1)
+    if settings.wishes > have:
+        raise ValueError(f"settings.wishes={settings.wishes}, but the data has {have} wish conversation(s) per video: "
+                         f"fusion_data(..., wishes={settings.wishes})")
+    return list(data['train']) + wishes
+
+class LibraryCollate:
+    "`pad_collate`, plus the library's music `negatives` `(N, d_m)` in every batch (`FusionSettings.library_negatives`)."
+    def __init__(self, bank: torch.Tensor): self.bank = bank
+    def __call__(self, samples): return {**pad_collate(samples), 'negatives': self.bank}
+
 def train_fusion(data: dict, settings: FusionSettings, variant: dict | None = None, device=None, out=None, resume=None,
                  progress: bool = True):
-    "Train `MVTFusion` (`variant`: config fields such as `fusion`, `modalities`, `fusion_order`) on `data['train']`; returns model and log."
-    train = Quartets(data['train'], data['video'], data['music'], data['text'], segments=settings.segments, seed=settings.train.seed,
-                     in_memory=settings.in_memory)
+    """Train `MVTFusion` (`variant`: config fields such as `fusion`, `modalities`, `fusion_order`) on `data['train']` and
+    `settings.wishes` of `data['wishes']` per video; returns model and log."""
+    train = Quartets(train_conversations(data, settings), data['video'], data['music'], data['text'],
+                     segments=settings.segments, seed=settings.train.seed, in_memory=settings.in_memory)
     config = MVTFusionConfig(video_dim=data['video'].table('frame_mean').shape[-1], music_dim=data['music'].table('cls').shape[-1],
                              text_dim=data['text'].table('tokens').shape[-1], embed_dim=settings.embed_dim,
                              num_self_layers=settings.num_self_layers, num_heads=settings.num_heads, dropout=settings.dropout,
-                             **(variant or {}))
+                             **{'candidate_negative': settings.candidate_negative, **(variant or {})})
     torch.manual_seed(settings.train.seed)
-    res = fit(MVTFusion(config), train, settings.train, device=device, out=out, resume=resume, collate_fn=pad_collate,
+    collate = pad_collate
+    if settings.library_negatives:
+        bank = train.use_library(sorted({q['target'] for q in train.convs}))
+        collate = LibraryCollate(bank)
+    res = fit(MVTFusion(config), train, settings.train, device=device, out=out, resume=resume, collate_fn=collate,
               progress=progress, desc=f"training MVT-Fusion ({config.fusion})")
     return res.model, res.history
 
 # %% ../nbs/14_two_turns.ipynb #9b935adf
 def fusion_key(data: dict, settings: FusionSettings, variant: dict | None, seed: int) -> str:
-    "A short hash of a fusion run: the stores, the train conversations, `settings`, `variant` and `seed`."
+    "A short hash of a fusion run: the stores, the train conversations (wishes included), `settings`, `variant` and `seed`."
     import hashlib
     run = replace(settings, train=replace(settings.train, seed=seed), in_memory=False)      # where the tensors live changes nothing
     h = hashlib.sha1(repr((run, sorted((variant or {}).items()))).encode())
     for store in (data['video'], data['music'], data['text']): h.update(str(store.folder.relative_to(store.folder.parent.parent)).encode())
-    for c in data['train']: h.update(quartet_key(c).encode()); h.update(c['turns'][2].encode())
+    for c in train_conversations(data, settings): h.update(quartet_key(c).encode()); h.update(c['turns'][2].encode())
     return h.hexdigest()[:12]
 
 def fusion_folder(world, data: dict, settings: FusionSettings, variant: dict | None, seed: int) -> Path:

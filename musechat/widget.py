@@ -8,7 +8,7 @@ import html, io, tempfile
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
-from .chat import MuseChat, ChatError
+from .chat import MuseChat, ChatError, heard_line
 
 # %% auto #0
 __all__ = ['frame_strip', 'png_bytes', 'track_audio', 'ChatWidget']
@@ -110,8 +110,9 @@ def _show(self: ChatWidget):
     track = self.chat.library.track(last['track_id'])
     names = ', '.join(track.get('artists') or []) or '(no artist metadata)'
     tags = ', '.join([*(track.get('msd_tags') or []), *(track.get('mtt_tags') or [])][:6])
+    heard = f"<p style='color:#1f4e79'>{html.escape(heard_line(last))}</p>" if heard_line(last) else ''
     self.answer.value = (f"<h4>Turn {last['turn']}: {html.escape(track['title'])}</h4><p><i>{html.escape(names)}</i> · score "
-                         f"{last['score']:.3f} · tags: {html.escape(tags)}</p><blockquote>{html.escape(last['text'] or '')}</blockquote>")
+                         f"{last['score']:.3f} · tags: {html.escape(tags)}</p>{heard}<blockquote>{html.escape(last['text'] or '')}</blockquote>")
     wav = track_audio(track, self.chat.preset)
     self.audio.value = wav or b''
     self.status.value = '' if wav else '<i>(the music file is not on this machine: no player)</i>'

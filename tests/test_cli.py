@@ -50,6 +50,9 @@ def test_chat_answers_each_line(home, tmp_path):
     saved = json.loads((tmp_path / 'chat.json').read_text())
     assert [t['text'] for t in saved if t['role'] == 'user'][1:] == wishes and len({t['track_id'] for t in saved if t['role'] == 'system'}) == 4
     assert all(t['text'] for t in saved)                              # every answer explained
+    heard = [l.strip() for l in r.stdout.splitlines() if l.strip().startswith('(Heard:')]
+    assert len(heard) == 3 and heard[0].startswith('(Heard: jazz (') and 'female vocals (' in heard[1], heard
+    assert [h['phrase'] for h in saved[-1]['heard']] == ['piano']    # what was heard is kept with the conversation
     (tmp_path / 'clip.mp4').write_bytes(b'\x00' * 100)
     r = run('chat', '--preset', 'smoke', '--video', tmp_path / 'clip.mp4', input='more jazz\n')
     assert r.returncode == 2 and 'Traceback' not in r.stderr and 'cannot recommend music for it' in r.stderr.strip().splitlines()[-1]
