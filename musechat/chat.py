@@ -19,7 +19,7 @@ from .fusion import MVTFusion
 
 # %% auto #0
 __all__ = ['LIBRARY_VERSION', 'TRACK_FIELDS', 'CHAT_VERSION', 'FIRST_TURN', 'ChatError', 'MusicLibrary', 'build_library',
-           'template_explanation', 'heard_phrases', 'heard_line', 'MuseChat', 'toy_musechat_dir', 'toy_musechat']
+           'template_explanation', 'MuseChat', 'heard_phrases', 'heard_line', 'toy_musechat_dir', 'toy_musechat']
 
 # %% ../nbs/20_chat.ipynb #a54daff2
 LIBRARY_VERSION = 1
@@ -154,20 +154,6 @@ def template_explanation(track: dict) -> str:
     from musechat.simulator import music_reference, music_phrases, _describe
     return f"I recommend {music_reference(track)}. " + _describe(random.Random(track['track_id']), music_phrases(track))
 
-def heard_phrases(text: str) -> list[str]:
-    """What a wish asks for, read back in the toy world's words: the tag phrases `text` names in any of their wordings
-    (`named_phrases`), in order; a phrase said with "no" or "not" is left out."""
-    from musechat.simulator import phrase_wordings, tag_phrase
-    from musechat.evidence import named_phrases
-    from musechat.tags import tag_vocabulary
-    vocabulary = {tag_phrase(t)[1] for v in ('msd', 'mtt') for t in tag_vocabulary(v)} | set(phrase_wordings().values())
-    return named_phrases(text, vocabulary)
-
-def heard_line(answer: dict) -> str:
-    "'Heard: female vocals (it has it), jazz (it does not)' for a turn that answered words, else ''."
-    if not answer.get('heard'): return '' if answer.get('heard') is None else 'Heard: nothing I know a word for'
-    return 'Heard: ' + ', '.join(f"{h['phrase']} ({'it has it' if h['has'] else 'it does not'})" for h in answer['heard'])
-
 class MuseChat:
     """The conversational recommender: `retriever` (MVT-Fusion), `library` (a `MusicLibrary`), the CLIP encoders
     `clip` (`(model, tokenizer, image_processor)`: $g^v$ for the video, $g^t$ for the words), the media `preset`, and
@@ -189,6 +175,21 @@ class MuseChat:
         self.video, self.video_features, self.frames, self.conversation = None, None, None, []
         self.recommended: list[int] = []
         self._ranking = None
+
+# %% ../nbs/20_chat.ipynb #3daca333
+def heard_phrases(text: str) -> list[str]:
+    """What a wish asks for, read back in the toy world's words: the tag phrases `text` names in any of their wordings
+    (`named_phrases`), in order; a phrase said with "no" or "not" is left out."""
+    from musechat.simulator import phrase_wordings, tag_phrase
+    from musechat.evidence import named_phrases
+    from musechat.tags import tag_vocabulary
+    vocabulary = {tag_phrase(t)[1] for v in ('msd', 'mtt') for t in tag_vocabulary(v)} | set(phrase_wordings().values())
+    return named_phrases(text, vocabulary)
+
+def heard_line(answer: dict) -> str:
+    "'Heard: female vocals (it has it), jazz (it does not)' for a turn that answered words, else ''."
+    if not answer.get('heard'): return '' if answer.get('heard') is None else 'Heard: nothing I know a word for'
+    return 'Heard: ' + ', '.join(f"{h['phrase']} ({'it has it' if h['has'] else 'it does not'})" for h in answer['heard'])
 
 # %% ../nbs/20_chat.ipynb #25781dcd
 @patch
@@ -255,6 +256,15 @@ def _query(self: MuseChat, candidate: int | None = None, text: str | None = None
     return q.float().mean(0).cpu().numpy()
 
 @patch
+def first_query(self: MuseChat, video_features) -> np.ndarray:
+    "Turn 1's query $x^f$ for video features `(S, d_v)`, the conversation left as it is (to rank many videos at once)."
+    kept = self.video_features
+    self.video_features = np.array(video_features, np.float32)
+    try: return self._query()
+    finally: self.video_features = kept
+
+# %% ../nbs/20_chat.ipynb #40de90fe
+@patch
 def queries(self: MuseChat, candidate: int, texts: list[str]) -> np.ndarray:
     """$x^f$ `(len(texts), d)` for the video with the library's track `candidate` (its index) and each of `texts`, in one
     batch: what `refine` would rank by for each of them."""
@@ -270,14 +280,6 @@ def queries(self: MuseChat, candidate: int, texts: list[str]) -> np.ndarray:
                                        text_tokens=words['text_tokens'].to(self.device).repeat_interleave(S, 0),
                                        text_mask=words['text_mask'].to(self.device).repeat_interleave(S, 0))
     return q.float().reshape(n, S, -1).mean(1).cpu().numpy()
-
-@patch
-def first_query(self: MuseChat, video_features) -> np.ndarray:
-    "Turn 1's query $x^f$ for video features `(S, d_v)`, the conversation left as it is (to rank many videos at once)."
-    kept = self.video_features
-    self.video_features = np.array(video_features, np.float32)
-    try: return self._query()
-    finally: self.video_features = kept
 
 # %% ../nbs/20_chat.ipynb #eb226bb1
 @patch

@@ -241,6 +241,7 @@ class CaptionBatch:
             out.update(description_ids=d['input_ids'], description_mask=d['attention_mask'], described=true)
         return out
 
+# %% ../nbs/06a_pretraining.ipynb #98b26549
 class SoftCLIPPretraining(torch.nn.Module):
     """A `CLIPModel` with the soft contrastive loss: caption i is true of frame j when every attribute it names has j's
     value. With descriptions, plus `describe_weight` times the same loss between g^t of the descriptions and g^t of the
@@ -257,7 +258,6 @@ class SoftCLIPPretraining(torch.nn.Module):
                                                                                 attention_mask=description_mask)), dim=-1)
         words = soft_contrastive_loss(self.clip.logit_scale.exp() * t @ t.T, described | torch.eye(len(t), dtype=torch.bool))
         return {'loss': loss + self.describe_weight * words, 'caption_loss': loss.detach(), 'description_loss': words.detach()}
-
 
 # %% ../nbs/06a_pretraining.ipynb #6145b99a
 class TaggedSegments(torch.utils.data.Dataset):

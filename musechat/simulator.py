@@ -69,6 +69,8 @@ WORDINGS = {
     'hip-hop': ('hip-hop', 'hip hop', 'rap'), 'electronic': ('electronic', 'EDM', 'electronic dance'),
     'classical': ('classical', 'orchestral'), 'jazz': ('jazz', 'jazzy'), 'folk': ('folk', 'folksy'),
 }
+
+# %% ../nbs/11a_simulator.ipynb #c2ed0b2e
 #: Negated wordings: what a user says of a phrase the last recommendation had and they do not want.
 NOT_WORDINGS = {'female vocals': ('no female vocals', 'not a female singer'), 'male vocals': ('no male vocals', 'not a male singer'),
                 'vocals': ('no vocals', 'no singing'), 'an instrumental sound': ('not instrumental', 'not without a singer'),
@@ -85,7 +87,6 @@ def phrase_wordings() -> dict:
     "Every wording, longest first, and the phrase it says (`'no singing'` -> `'an instrumental sound'`): to read $t_3$ back."
     out = {w: p for p, ws in WORDINGS.items() for w in ws}
     return dict(sorted(out.items(), key=lambda kv: (-len(kv[0]), kv[0])))
-
 
 # %% ../nbs/11a_simulator.ipynb #98385a25
 def music_phrases(row: dict) -> dict:
@@ -161,14 +162,12 @@ def _unwanted(target: dict, candidate: dict) -> list:
     t, c = music_phrases(target), music_phrases(candidate)
     return [p for p in c['feature'] if p not in t['feature'] and p in NOT_WORDINGS]
 
+# %% ../nbs/11a_simulator.ipynb #71847a21
 def _t3(rng, target: dict, candidate: dict, plain: bool = False) -> tuple[str, list]:
-    banned = forbidden_names(target)
-    genres, feats, shared = _wanted(target, candidate, banned)
-    artists = [a for a in (target.get('artists') or []) if a]
-    same_artist = set(artists) & set(candidate.get('artists') or [])
+    banned = forbidden_names(target); genres, feats, shared = _wanted(target, candidate, banned)
+    artists = [a for a in (target.get('artists') or []) if a]; same_artist = set(artists) & set(candidate.get('artists') or [])
     ack = rng.choice(['That sounds great', 'Sounds good', 'That sounds interesting', 'Nice choice', 'I like it', 'Not bad'])
-    asked = genres[:2] + feats[:2]
-    g = [say(rng, p) for p in genres[:2]]; f = [say(rng, p) for p in feats[:3]]
+    asked, g, f = genres[:2] + feats[:2], [say(rng, p) for p in genres[:2]], [say(rng, p) for p in feats[:3]]
     if artists and not same_artist and not plain and rng.random() < .35:
         ask = f"I would like to incorporate a bit more of {_possessive(artists[0])} style" + (f", especially {_and((g + f)[:2])}" if asked else '')
         extra = (feats[:2], f[:2]) if len(asked) > 2 else ([], [])
@@ -190,12 +189,10 @@ def _t3(rng, target: dict, candidate: dict, plain: bool = False) -> tuple[str, l
     if no and rng.random() < .35: ask += f", {say(rng, no[0], negated=True)}"
     if shared and not plain and rng.random() < .6:
         text = f"{ack}! I like the {_and([_bare(p) for p in shared[:2]])} in your recommendation. However, {ask}."
-    else:
-        text = f"{ack}, but {ask}."
+    else: text = f"{ack}, but {ask}."
     if extra[1]: text += f" I'm also interested in {_and(extra[1])}."
     if rng.random() < .25: text += rng.choice([' Do you have any recommendations?', ' Can you suggest something else?'])
     return text, asked + [p for p in extra[0] if p not in asked]
-
 
 # %% ../nbs/11a_simulator.ipynb #627e2a97
 def _t4(rng, target: dict, asked) -> str:
