@@ -9,8 +9,8 @@ from fastcore.basics import patch
 from .dialogue import display_title, forbidden_names, mentions, rule_violations, _first_mention, _record
 
 # %% auto #0
-__all__ = ['WORDINGS', 'NOT_WORDINGS', 'SIMULATOR_VERSION', 'tag_phrase', 'say', 'phrase_wordings', 'music_phrases',
-           'music_reference', 'SimulatedDialogueGenerator']
+__all__ = ['WORDINGS', 'NOT_WORDINGS', 'SIMULATOR_VERSION', 'BRIEF_FORMS', 'tag_phrase', 'say', 'phrase_wordings',
+           'music_phrases', 'music_reference', 'SimulatedDialogueGenerator', 'listened_phrases']
 
 # %% ../nbs/11a_simulator.ipynb #d2e7cce4
 # How a tag reads in a sentence. Voices and sounds carry their article; genres are adjectives.
@@ -255,3 +255,43 @@ def request(self: SimulatedDialogueGenerator, target: dict, recommendation: dict
         text, _ = _t3(rng, target, recommendation, plain)
         if not _first_mention(text, banned): return text
     return "I'd like something with a different feel."
+
+# %% ../nbs/11a_simulator.ipynb #b643a032
+BRIEF_FORMS = ('{x}', 'more {x}', '{x} please', 'something with {x}', "I'd like {x}", 'could it have {x}?', 'maybe {x} instead',
+               '{x} would fit better', 'try {x}', 'how about {x}?', 'I want {x}', 'give me {x}', 'can we get {x}')
+_LISTENED_GENRE = {'hiphop': 'hip-hop'}
+_LISTENED_INSTRUMENT = {'synth': 'synths', 'electric guitar': 'guitar', 'piano': 'piano', 'strings': 'strings',
+                        'guitar': 'guitar', 'flute': 'flute'}
+
+def listened_phrases(row: dict) -> set:
+    """What a listener hears in a toy track (its latent `attributes`), as the simulator's phrases: the voice, genres,
+    instruments, acoustic or not, tempo, energy, mood and an old era. Empty for a row without attributes."""
+    a = row.get('attributes') or {}
+    if not a: return set()
+    out = {{'female': 'female vocals', 'male': 'male vocals', 'none': 'an instrumental sound'}.get(a.get('vocals'), 'vocals')}
+    out |= {_LISTENED_GENRE.get(g, g) for g in (a.get('genre'), a.get('genre2')) if g}
+    ins = set(a.get('instruments') or [])
+    out |= {_LISTENED_INSTRUMENT[i] for i in ins if i in _LISTENED_INSTRUMENT}
+    if not {'synth', 'electric guitar'} & ins: out.add('acoustic instruments')
+    bpm, energy, valence = a.get('bpm', 110), a.get('energy', .6), a.get('valence', .5)
+    out |= {p for p, yes in (('fast-paced beats', bpm >= 130), ('a slow tempo', bpm <= 90), ('a mellow feel', energy <= .4),
+                             ('a loud sound', energy >= .8), ('a happy mood', valence >= .75), ('a sad mood', valence <= .35),
+                             ('an oldies feel', a.get('era') in ('60s', '70s'))) if yes}
+    return out
+
+
+# %% ../nbs/11a_simulator.ipynb #afeae5f2
+@patch
+def brief_request(self: SimulatedDialogueGenerator, target: dict, candidate: dict) -> str | None:
+    """A short $t_3$ as a person types it: one or two things (`listened_phrases`) the target has and the candidate lacks,
+    in one of `BRIEF_FORMS`, now and then with a "no ..." for what the candidate has; None when nothing tells them apart."""
+    rng = random.Random(f"brief|{self.seed}|{target['track_id']}|{candidate['track_id']}")
+    t, c = listened_phrases(target), listened_phrases(candidate)
+    wanted, unwanted = sorted(t - c - {'vocals'}), sorted(c - t - {'vocals'})
+    if not wanted: return None
+    x = _and([say(rng, p) for p in rng.sample(wanted, 1 if len(wanted) == 1 or rng.random() < .6 else 2)])
+    if unwanted and rng.random() < .3: x += ', ' + say(rng, rng.choice(unwanted), negated=True)
+    text = rng.choice(BRIEF_FORMS).format(x=x)
+    if rng.random() < .5: text = text[:1].upper() + text[1:]
+    return None if _first_mention(text, forbidden_names(target)) else text
+

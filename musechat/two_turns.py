@@ -43,11 +43,13 @@ def fusion_data(preset: Preset | str, world, rows, progress: bool = True, device
     return dict(video=mvp['video'], music=mvp['music'], text=text, mvp=mvp, **convs)
 
 # %% ../nbs/14_two_turns.ipynb #7230c5b2
-def wish_conversations(mvp: dict, rows, conversations, per_video: int, near: int = 200, seed: int = 0) -> list[dict]:
+def wish_conversations(mvp: dict, rows, conversations, per_video: int, near: int = 200, seed: int = 0,
+                       brief: float = .5) -> list[dict]:
     """Extra train conversations in which the user wants something else than the video's own track: for each train
     conversation (video v, candidate m_c), `per_video` other targets, a half (rounded down) among the `near` tracks MVP finds
     best for the video and the rest anywhere, each asked for by the simulator in $t_3$ from the world's tags of the target and the
-    candidate (what the user wants, not what a tagger heard). `video_track_id` names the video; `rows`: the world's."""
+    candidate (what the user wants, not what a tagger heard), or, for a share `brief` of them, in a few words as a person
+    types (`brief_request`: what a listener hears). `video_track_id` names the video; `rows`: the world's."""
     from musechat.simulator import SimulatedDialogueGenerator
     if per_video <= 0: return []
     by_id, index = {r['track_id']: r for r in rows}, {t: i for i, t in enumerate(mvp['ids'])}
@@ -63,6 +65,8 @@ def wish_conversations(mvp: dict, rows, conversations, per_video: int, near: int
         half = per_video // 2                                          # near ones; the rest from anywhere
         for k, target in enumerate(list(rng.choice(close, min(half, len(close)), replace=False)) + anywhere[:per_video - half]):
             turns = user.conversation(by_id[target], by_id[cand])
+            short = user.brief_request(by_id[target], by_id[cand]) if rng.random() < brief else None
+            if short: turns = [*turns[:2], short, *turns[3:]]
             out.append({'video_track_id': own, 'target_track_id': str(target), 'candidate_track_id': cand, 'turns': turns,
                         'wish': k})
     return out

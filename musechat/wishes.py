@@ -11,7 +11,8 @@ from .chat import MuseChat
 
 # %% auto #0
 __all__ = ['WISH_ATTRIBUTES', 'WISH_PHRASINGS', 'has_attribute', 'dataset_wish', 'wish_phrasings', 'wish_chat', 'wish_following',
-           'base_rates', 'wish_table', 'wish_summary', 'plot_wishes', 'wish_sequences', 'text_probe', 'words_right']
+           'base_rates', 'wish_table', 'wish_summary', 'plot_wishes', 'wish_sequences', 'text_probe', 'term_shares',
+           'steering_ceiling', 'words_right']
 
 # %% ../nbs/24_wishes.ipynb #cc50e5b6
 def _voice(kind): return lambda a: a['vocals'] == kind
@@ -258,6 +259,56 @@ def text_probe(clip, train_texts, wishes: list[dict]) -> pd.DataFrame:
                        else np.full(len(w), -np.inf) for k in range(len(attrs))], 1)
     read = [attrs[k] for k in scores.argmax(1)]
     return pd.DataFrame([{**p, 'read': r, 'right': r == p['attribute']} for p, r in zip(wishes, read)])
+
+# %% ../nbs/24_wishes.ipynb #1e0371fb
+def term_shares(chat: MuseChat, videos: dict, tracks: dict, phrasings: list[dict]) -> pd.DataFrame:
+    """Per summand of $x^f$ (`MVTFusion.query_terms`), and their sum: the share of `phrasings`' wishes whose best library
+    track by that summand alone has the attribute, and how alike the summand is across wishes (mean cosine)."""
+    import torch
+    from musechat.data import pad_collate
+    from musechat.features import encode_texts
+    texts = [p['text'] for p in phrasings]
+    have = {a: np.array([has_attribute(tracks[t], a) for t in chat.library.ids]) for a in {p['attribute'] for p in phrasings}}
+    words = pad_collate([{'text_tokens': torch.from_numpy(np.asarray(e['tokens'], np.float32))}
+                         for e in encode_texts(chat.clip, chat.tokenizer, texts, chat.device)])
+    rows, n = [], len(texts)
+    for feats in videos.values():
+        c = chat.library.index(chat.recommend(feats, explain=False)['track_id'])
+        cls, tok = (np.asarray(chat.library.get(chat.library.ids[c], k), np.float32) for k in ('cls', 'tokens'))
+        S = min(len(feats), len(cls)); t = lambda a: torch.from_numpy(np.array(a[:S], np.float32)).to(chat.device)
+        with torch.no_grad():
+            terms = chat.retriever.query_terms(video=t(feats).repeat(n, 1), candidate_cls=t(cls).repeat(n, 1),
+                                               candidate_tokens=t(tok).repeat(n, 1, 1),
+                                               text_tokens=words['text_tokens'].to(chat.device).repeat_interleave(S, 0),
+                                               text_mask=words['text_mask'].to(chat.device).repeat_interleave(S, 0))
+        terms = {k: v.float().reshape(n, S, -1).mean(1).cpu().numpy() for k, v in terms.items()}
+        for name, q in {**terms, 'x^f (their sum)': sum(terms.values())}.items():
+            s = q @ chat._unit.T; s[:, c] = -np.inf; best = s.argmax(1); u = q / np.linalg.norm(q, axis=1, keepdims=True)
+            rows.append({'ranked by': name, 'has it': np.mean([have[p['attribute']][b] for p, b in zip(phrasings, best)]),
+                         'alike across wishes': float((u @ u.T)[np.triu_indices(n, 1)].mean()),
+                         'norm': float(np.linalg.norm(q, axis=1).mean())})
+    return pd.DataFrame(rows).groupby('ranked by', sort=False).mean().reset_index()
+
+def steering_ceiling(chat: MuseChat, videos: dict, tracks: dict, attributes, alphas=(0, .25, .5, 1, 2)) -> pd.DataFrame:
+    """Per attribute and step `alpha`: rank the library by the unit turn-1 query plus `alpha` times the unit direction of
+    a logistic-regression probe for the attribute on the train tracks' music embeddings. `has it`: the share of
+    `videos` whose best track has the attribute; `video rank (share)` as in `wish_table`; `probe AUC` on the other tracks."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    U, ids = chat._unit, chat.library.ids
+    train = np.array([tracks[t].get('split') == 'train' for t in ids])
+    q1 = np.stack([chat.first_query(f) for f in videos.values()]); q1 /= np.linalg.norm(q1, axis=1, keepdims=True)
+    by_video = q1 @ U.T; rows = []
+    for a in attributes:
+        y = np.array([has_attribute(tracks[t], a) for t in ids])
+        probe = LogisticRegression(max_iter=2000).fit(U[train], y[train]); w = probe.coef_[0] / np.linalg.norm(probe.coef_[0])
+        auc = roc_auc_score(y[~train], probe.decision_function(U[~train]))
+        for alpha in alphas:
+            best = ((q1 + alpha * w) @ U.T).argmax(1)
+            ranks = (by_video > by_video[np.arange(len(best)), best][:, None]).sum(1) + 1
+            rows.append({'attribute': a, 'alpha': alpha, 'has it': y[best].mean(), 'video rank (share)': (ranks / len(ids)).mean(),
+                         'probe AUC': auc})
+    return pd.DataFrame(rows)
 
 # %% ../nbs/24_wishes.ipynb #1fd19075
 def words_right(conversations, tracks: dict) -> pd.DataFrame:

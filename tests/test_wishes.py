@@ -69,3 +69,17 @@ def test_the_chat_says_what_it_heard(smoke):
     assert answer['heard'][0]['has'] == ('jazz' in tags) and heard_line(answer).startswith('Heard: jazz (')
     assert 'Heard: jazz' in chat.transcript()
     assert heard_line(chat.refine('hmm', explain=False)) == 'Heard: nothing I know a word for'
+
+def test_the_ladder_reads_the_summands_and_the_music_space(smoke):
+    "`term_shares`: the video summand is one vector for every wish; `steering_ceiling`: a probe's step finds the attribute."
+    from musechat.wishes import wish_chat, wish_phrasings, term_shares, steering_ceiling
+    preset, world, rows, data = smoke
+    tracks, videos = {r['track_id']: r for r in rows}, _videos(data, 6)
+    chat = wish_chat(preset, world, rows, data, seed=0)
+    terms = term_shares(chat, videos, tracks, wish_phrasings(styles=['short'])).set_index('ranked by')
+    assert {'video', 'A2T', 'T2A', 'x^f (their sum)'} <= set(terms.index)
+    assert terms.loc['video', 'alike across wishes'] > .999 and terms.loc['A2T', 'alike across wishes'] < .999
+    c = steering_ceiling(chat, _videos(data), tracks, ['no vocals', 'rock'], alphas=(0, 4))
+    at = c.groupby('alpha')[['has it', 'video rank (share)']].mean()
+    assert at.loc[0, 'video rank (share)'] == pytest.approx(1 / len(chat.library))   # alpha 0: the video's own best
+    assert at.loc[4, 'has it'] > at.loc[0, 'has it'] and (c['probe AUC'] > .5).all(), c
