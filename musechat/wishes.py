@@ -292,7 +292,8 @@ def term_shares(chat: MuseChat, videos: dict, tracks: dict, phrasings: list[dict
 def steering_ceiling(chat: MuseChat, videos: dict, tracks: dict, attributes, alphas=(0, .25, .5, 1, 2)) -> pd.DataFrame:
     """Per attribute and step `alpha`: rank the library by the unit turn-1 query plus `alpha` times the unit direction of
     a logistic-regression probe for the attribute on the train tracks' music embeddings. `has it`: the share of
-    `videos` whose best track has the attribute; `video rank (share)` as in `wish_table`; `probe AUC` on the other tracks."""
+    `videos` whose best track has the attribute; `video rank (share)` as in `wish_table`; `probe AUC` on the other tracks.
+    An attribute that every train track has, or none, is left out."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     U, ids = chat._unit, chat.library.ids
@@ -301,8 +302,9 @@ def steering_ceiling(chat: MuseChat, videos: dict, tracks: dict, attributes, alp
     by_video = q1 @ U.T; rows = []
     for a in attributes:
         y = np.array([has_attribute(tracks[t], a) for t in ids])
+        if len(set(y[train])) < 2: continue                     # no train track has it, or every one: nothing to probe
         probe = LogisticRegression(max_iter=2000).fit(U[train], y[train]); w = probe.coef_[0] / np.linalg.norm(probe.coef_[0])
-        auc = roc_auc_score(y[~train], probe.decision_function(U[~train]))
+        auc = roc_auc_score(y[~train], probe.decision_function(U[~train])) if len(set(y[~train])) == 2 else np.nan
         for alpha in alphas:
             best = ((q1 + alpha * w) @ U.T).argmax(1)
             ranks = (by_video > by_video[np.arange(len(best)), best][:, None]).sum(1) + 1
