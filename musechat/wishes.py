@@ -289,6 +289,8 @@ def term_shares(chat: MuseChat, videos: dict, tracks: dict, phrasings: list[dict
                          'norm': float(np.linalg.norm(q, axis=1).mean())})
     return pd.DataFrame(rows).groupby('ranked by', sort=False).mean().reset_index()
 
+
+# %% ../nbs/24_wishes.ipynb #95d30c94
 def steering_ceiling(chat: MuseChat, videos: dict, tracks: dict, attributes, alphas=(0, .25, .5, 1, 2)) -> pd.DataFrame:
     """Per attribute and step `alpha`: rank the library by the unit turn-1 query plus `alpha` times the unit direction of
     a logistic-regression probe for the attribute on the train tracks' music embeddings. `has it`: the share of
