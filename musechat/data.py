@@ -76,7 +76,8 @@ class Quartets(Dataset):
         for e in conversations:
             ids = (e['target_track_id'], e['candidate_track_id'])
             if video_id(e) in video and all(i in music for i in ids) and quartet_key(e) in text:
-                self.convs.append({'target': ids[0], 'candidate': ids[1], 'key': quartet_key(e), 'video': video_id(e)})
+                self.convs.append({'target': ids[0], 'candidate': ids[1], 'key': quartet_key(e), 'video': video_id(e),
+                                   'positives': e.get('positives') or ()})
             else: skipped += 1
         if not self.convs: raise ValueError(f"none of the {skipped} conversations has its video, musics and turn in the feature stores")
         self.skipped = skipped
@@ -96,14 +97,23 @@ def __getitem__(self: Quartets, index):
     else:
         if c not in self._memory: self._memory[c] = self._read(c, slice(None))
         out = {k: v if k == 'text_tokens' else v[s] for k, v in self._memory[c].items()}
-    if self.library is not None: out['target_index'] = torch.tensor(self.library.get(self.convs[c]['target'], -1))
+    if self.library is not None:
+        out['target_index'] = torch.tensor(self.library.get(self.convs[c]['target'], -1))
+        if self._any_positives:                     # other library tracks as right as the target (a brief wish's)
+            mask = torch.zeros(len(self.library), dtype=torch.bool)
+            mask[[self.library[t] for t in self.convs[c]['positives'] if t in self.library]] = True
+            out['positives'] = mask
     return out
 
+
+# %% ../nbs/08_data.ipynb #31817050
 @patch
 def use_library(self: Quartets, ids) -> torch.Tensor:
     """From now on every sample carries `target_index`, its target's row among `ids`; returns those tracks' music
-    `(len(ids), d_m)` (the mean of their segments' cls): negatives for every query (`MVTFusion`'s `negatives`)."""
+    `(len(ids), d_m)` (the mean of their segments' cls): negatives for every query (`MVTFusion`'s `negatives`). A
+    conversation's `positives` (track ids) then come as a bool row over `ids`, `positives`."""
     self.library = {t: i for i, t in enumerate(ids)}
+    self._any_positives = any(q['positives'] for q in self.convs)
     return torch.from_numpy(np.stack([np.asarray(self.music.get(t, 'cls'), np.float32).mean(0) for t in ids]))
 
 @patch

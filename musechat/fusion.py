@@ -104,16 +104,16 @@ class MVTFusion(LearnableTemperature, PreTrainedModel):
 # %% ../nbs/13_fusion.ipynb #c42165b3
 @patch
 def forward(self: MVTFusion, video=None, candidate_cls=None, candidate_tokens=None, candidate_mask=None, text_tokens=None, text_mask=None,
-            target=None, candidate_fbank=None, target_fbank=None, negatives=None, target_index=None):
+            target=None, candidate_fbank=None, target_fbank=None, negatives=None, target_index=None, positives=None):
     """The CMC loss (eq. 3) between $x^f$ and the target; with `config.candidate_negative` the candidate is one more
     negative of its own query, and `negatives` `(N, d_m)` (a library's cls, `target_index` the target's row in it)
-    are negatives of every query."""
+    are negatives of every query, except the rows `positives` `(B, N)` marks: as right as the target (`cmc_loss`)."""
     q = self.embed_query(video, candidate_cls, candidate_tokens, candidate_mask, text_tokens, text_mask, candidate_fbank)
     m = self.embed_music(target, target_fbank)
     hard = (self.embed_music(candidate_cls, candidate_fbank) if self.config.candidate_negative
             and (candidate_cls is not None or candidate_fbank is not None) else None)
     bank = None if negatives is None else self.embed_music(negatives.reshape(-1, negatives.shape[-1]))
-    return {'loss': cmc_loss(q, m, self.temperature, hard, bank, target_index), 'query_embeds': q, 'music_embeds': m}
+    return {'loss': cmc_loss(q, m, self.temperature, hard, bank, target_index, positives), 'query_embeds': q, 'music_embeds': m}
 
 # %% ../nbs/13_fusion.ipynb #e70133ef
 @patch

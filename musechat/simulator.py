@@ -282,16 +282,24 @@ def listened_phrases(row: dict) -> set:
 
 # %% ../nbs/11a_simulator.ipynb #afeae5f2
 @patch
-def brief_request(self: SimulatedDialogueGenerator, target: dict, candidate: dict) -> str | None:
-    """A short $t_3$ as a person types it: one or two things (`listened_phrases`) the target has and the candidate lacks,
-    in one of `BRIEF_FORMS`, now and then with a "no ..." for what the candidate has; None when nothing tells them apart."""
+def brief_wish(self: SimulatedDialogueGenerator, target: dict, candidate: dict) -> tuple[str, list] | None:
+    """A short $t_3$ as a person types it, and the phrases it asks for: one or two things (`listened_phrases`) the target
+    has and the candidate lacks, in one of `BRIEF_FORMS`, now and then with a "no ..." for what the candidate has; None
+    when nothing tells them apart."""
     rng = random.Random(f"brief|{self.seed}|{target['track_id']}|{candidate['track_id']}")
     t, c = listened_phrases(target), listened_phrases(candidate)
     wanted, unwanted = sorted(t - c - {'vocals'}), sorted(c - t - {'vocals'})
     if not wanted: return None
-    x = _and([say(rng, p) for p in rng.sample(wanted, 1 if len(wanted) == 1 or rng.random() < .6 else 2)])
+    asked = rng.sample(wanted, 1 if len(wanted) == 1 or rng.random() < .6 else 2)
+    x = _and([say(rng, p) for p in asked])
     if unwanted and rng.random() < .3: x += ', ' + say(rng, rng.choice(unwanted), negated=True)
     text = rng.choice(BRIEF_FORMS).format(x=x)
     if rng.random() < .5: text = text[:1].upper() + text[1:]
-    return None if _first_mention(text, forbidden_names(target)) else text
+    return None if _first_mention(text, forbidden_names(target)) else (text, asked)
+
+@patch
+def brief_request(self: SimulatedDialogueGenerator, target: dict, candidate: dict) -> str | None:
+    "`brief_wish`'s words alone."
+    wish = self.brief_wish(target, candidate)
+    return wish and wish[0]
 

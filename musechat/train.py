@@ -79,13 +79,15 @@ def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/05_training.ipynb #0bc1d40f
 def cmc_loss(x: torch.Tensor, y: torch.Tensor, temperature: torch.Tensor, hard: torch.Tensor | None = None,
-             bank: torch.Tensor | None = None, own: torch.Tensor | None = None) -> torch.Tensor:
+             bank: torch.Tensor | None = None, own: torch.Tensor | None = None,
+             positives: torch.Tensor | None = None) -> torch.Tensor:
     """Contrastive Multiview Coding: the paper's eq. 3 made symmetric (x picks its y among the batch's, and y its x)
     and averaged over the batch (eq. 3 sums), between unit rows `x` and `y`, row `i` matching row `i`.
     Under torchrun the other processes' rows are negatives too, so the loss is that of the global batch.
     `hard` (unit rows, optional): row `i` is one more negative for `x[i]` alone (MVT-Fusion's candidate music).
     `bank` (unit rows `(N, d)`, optional): negatives for every `x` (a library's music), `own[i]` the row of `x[i]`'s own
-    positive in it (masked out; -1: none)."""
+    positive in it (masked out; -1: none). `positives` (bool `(B, N)`, optional): more positives of `x[i]` in `bank`, each
+    as right as its own `y[i]` (tracks that have what a wish asks for): `x` then picks any of them (multi-positive)."""
     x, y = x.float(), y.float()           # the logits in fp32 even under bf16 autocast
     xs, ys = gather_with_grad(x), gather_with_grad(y)
     target = torch.arange(len(x), device=x.device) + rank() * len(x)
@@ -98,7 +100,13 @@ def cmc_loss(x: torch.Tensor, y: torch.Tensor, temperature: torch.Tensor, hard: 
         rows = torch.nonzero(own >= 0).squeeze(1)
         mask[rows, logits.shape[1] - len(bank) + own[rows]] = True
         logits = logits.masked_fill(mask, float('-inf'))
-    return (F.cross_entropy(logits, target) + F.cross_entropy(y @ xs.T / temperature, target)) / 2
+    back = F.cross_entropy(y @ xs.T / temperature, target)
+    if bank is None or positives is None: return (F.cross_entropy(logits, target) + back) / 2
+    pos = torch.zeros_like(logits, dtype=torch.bool); pos[torch.arange(len(x), device=x.device), target] = True
+    pos[:, logits.shape[1] - len(bank):] |= positives.bool()
+    pos &= ~torch.isneginf(logits)                # the own row, masked above, stays out
+    picked = torch.logsumexp(logits.masked_fill(~pos, float('-inf')), 1) - torch.logsumexp(logits, 1)
+    return (-picked.mean() + back) / 2
 
 # %% ../nbs/05_training.ipynb #5a2b7839
 def resolve_device(device=None) -> torch.device:

@@ -49,26 +49,28 @@ def wish_conversations(mvp: dict, rows, conversations, per_video: int, near: int
     conversation (video v, candidate m_c), `per_video` other targets, a half (rounded down) among the `near` tracks MVP finds
     best for the video and the rest anywhere, each asked for by the simulator in $t_3$ from the world's tags of the target and the
     candidate (what the user wants, not what a tagger heard), or, for a share `brief` of them, in a few words as a person
-    types (`brief_request`: what a listener hears). `video_track_id` names the video; `rows`: the world's."""
-    from musechat.simulator import SimulatedDialogueGenerator
+    types (`brief_wish`: what a listener hears), whose `positives` are the other train tracks that have what it asks for.
+    `video_track_id` names the video; `rows`: the world's."""
+    from musechat.simulator import SimulatedDialogueGenerator, listened_phrases
     if per_video <= 0: return []
     by_id, index = {r['track_id']: r for r in rows}, {t: i for i, t in enumerate(mvp['ids'])}
     convs = [c for c in conversations if c['target_track_id'] in index and c['candidate_track_id'] in by_id]
-    ids = [c['target_track_id'] for c in convs]
-    rows_v = np.array([index[t] for t in ids])
+    ids = [c['target_track_id'] for c in convs]; rows_v = np.array([index[t] for t in ids])
     sim = mvp['V'][rows_v] @ mvp['M'][rows_v].T                        # video i against every train track's music
     rng, user, out = np.random.default_rng(seed), SimulatedDialogueGenerator(seed=seed + 100), []
+    heard = {t: listened_phrases(by_id[t]) for t in dict.fromkeys(ids)}
     for n, c in enumerate(convs):
         own, cand = c['target_track_id'], c['candidate_track_id']
         close = [ids[j] for j in np.argsort(-sim[n])[:near + 2] if ids[j] not in (own, cand)][:near]
         anywhere = [t for t in (ids[j] for j in rng.permutation(len(ids))[:per_video + 2]) if t not in (own, cand)]
         half = per_video // 2                                          # near ones; the rest from anywhere
         for k, target in enumerate(list(rng.choice(close, min(half, len(close)), replace=False)) + anywhere[:per_video - half]):
-            turns = user.conversation(by_id[target], by_id[cand])
-            short = user.brief_request(by_id[target], by_id[cand]) if rng.random() < brief else None
-            if short: turns = [*turns[:2], short, *turns[3:]]
+            turns, extra = user.conversation(by_id[target], by_id[cand]), {}
+            short = user.brief_wish(by_id[target], by_id[cand]) if rng.random() < brief else None
+            if short: turns, extra = [*turns[:2], short[0], *turns[3:]], {'positives': [
+                t for t in heard if set(short[1]) <= heard[t] and t not in (own, cand, target)]}
             out.append({'video_track_id': own, 'target_track_id': str(target), 'candidate_track_id': cand, 'turns': turns,
-                        'wish': k})
+                        'wish': k, **extra})
     return out
 
 
@@ -88,6 +90,7 @@ class FusionSettings:
     wishes: int = 0            # wish conversations per train video beside the dataset's (`wish_conversations`; paper: 0)
     candidate_negative: bool = False   # the candidate m_c is one more negative of its query (`cmc_loss`'s `hard`)
     library_negatives: bool = False    # every train track's music is a negative of every query (`Quartets.use_library`)
+    wish_positives: bool = False       # with the library: the tracks that have what a brief wish asks for are positives too
 
     @classmethod
     def for_preset(cls, preset: Preset | str) -> 'FusionSettings':
@@ -96,19 +99,22 @@ class FusionSettings:
                                            num_workers=4, log_every=50)),
                 'toy': cls(TrainSettings(epochs=4, batch_size=128, lr=2e-3, weight_decay=5e-4, warmup=.05), embed_dim=64,
                            num_self_layers=1, num_heads=4, dropout=0., segments='random', in_memory=True, wishes=WISHES_TOY,
-                           candidate_negative=True, library_negatives=True),
+                           candidate_negative=True, library_negatives=True, wish_positives=True),
                 'smoke': cls(TrainSettings(epochs=8, batch_size=32, lr=1e-3, weight_decay=5e-4, warmup=.05), embed_dim=32,
                              num_self_layers=1, num_heads=2, wishes=2, candidate_negative=True,
-                             library_negatives=True)}[name]
+                             library_negatives=True, wish_positives=True)}[name]
 
 # %% ../nbs/14_two_turns.ipynb #35263535
 def train_conversations(data: dict, settings: FusionSettings) -> list[dict]:
-    "The dataset's train conversations and the first `settings.wishes` wish conversations of each video."
+    """The dataset's train conversations and the first `settings.wishes` wish conversations of each video (their
+    `positives` only with `settings.wish_positives` and the library as negatives)."""
     wishes = [w for w in data.get('wishes', []) if w['wish'] < settings.wishes]
     have = 1 + max((w['wish'] for w in data.get('wishes', [])), default=-1)
     if settings.wishes > have:
         raise ValueError(f"settings.wishes={settings.wishes}, but the data has {have} wish conversation(s) per video: "
                          f"fusion_data(..., wishes={settings.wishes})")
+    if not (settings.wish_positives and settings.library_negatives):
+        wishes = [{k: v for k, v in w.items() if k != 'positives'} for w in wishes]
     return list(data['train']) + wishes
 
 class LibraryCollate:
@@ -116,6 +122,8 @@ class LibraryCollate:
     def __init__(self, bank: torch.Tensor): self.bank = bank
     def __call__(self, samples): return {**pad_collate(samples), 'negatives': self.bank}
 
+
+# %% ../nbs/14_two_turns.ipynb #9e5cb1f3
 def train_fusion(data: dict, settings: FusionSettings, variant: dict | None = None, device=None, out=None, resume=None,
                  progress: bool = True):
     """Train `MVTFusion` (`variant`: config fields such as `fusion`, `modalities`, `fusion_order`) on `data['train']` and
@@ -142,7 +150,8 @@ def fusion_key(data: dict, settings: FusionSettings, variant: dict | None, seed:
     run = replace(settings, train=replace(settings.train, seed=seed), in_memory=False)      # where the tensors live changes nothing
     h = hashlib.sha1(repr((run, sorted((variant or {}).items()))).encode())
     for store in (data['video'], data['music'], data['text']): h.update(str(store.folder.relative_to(store.folder.parent.parent)).encode())
-    for c in train_conversations(data, settings): h.update(quartet_key(c).encode()); h.update(c['turns'][2].encode())
+    for c in train_conversations(data, settings):
+        h.update(quartet_key(c).encode()); h.update(c['turns'][2].encode()); h.update(b'%d' % len(c.get('positives', ())))
     return h.hexdigest()[:12]
 
 def fusion_folder(world, data: dict, settings: FusionSettings, variant: dict | None, seed: int) -> Path:
