@@ -265,9 +265,8 @@ def first_query(self: MuseChat, video_features) -> np.ndarray:
 
 # %% ../nbs/20_chat.ipynb #40de90fe
 @patch
-def queries(self: MuseChat, candidate: int, texts: list[str]) -> np.ndarray:
-    """$x^f$ `(len(texts), d)` for the video with the library's track `candidate` (its index) and each of `texts`, in one
-    batch: what `refine` would rank by for each of them."""
+def _batch(self: MuseChat, candidate: int, texts: list[str]) -> tuple[dict, int]:
+    "The retriever's inputs for the video with the library's track `candidate` and each of `texts`, and the segments S."
     from musechat.data import pad_collate
     v = torch.from_numpy(self.video_features).to(self.device)
     cls, tokens = (self.library.get(self.library.ids[candidate], k) for k in ('cls', 'tokens'))
@@ -275,11 +274,21 @@ def queries(self: MuseChat, candidate: int, texts: list[str]) -> np.ndarray:
     words = pad_collate([{'text_tokens': torch.from_numpy(np.asarray(e['tokens'], np.float32))}
                          for e in encode_texts(self.clip, self.tokenizer, list(texts), self.device)])
     rep = lambda a: torch.from_numpy(np.asarray(a[:S], np.float32)).to(self.device).repeat(n, *[1] * (np.ndim(a) - 1))
+    return dict(video=v[:S].repeat(n, 1), candidate_cls=rep(cls), candidate_tokens=rep(tokens),
+                text_tokens=words['text_tokens'].to(self.device).repeat_interleave(S, 0),
+                text_mask=words['text_mask'].to(self.device).repeat_interleave(S, 0)), S
+
+@patch
+def queries(self: MuseChat, candidate: int, texts: list[str], terms: bool = False) -> np.ndarray | dict:
+    """$x^f$ `(len(texts), d)` for the video with the library's track `candidate` (its index) and each of `texts`, in one
+    batch: what `refine` would rank by for each of them. `terms`: eq. 2's summands instead (`MVTFusion.query_terms`,
+    unnormalised), by name, each `(len(texts), d)`."""
+    inputs, S = self._batch(candidate, texts)
+    mean = lambda x: x.float().reshape(len(texts), S, -1).mean(1).cpu().numpy()
     with torch.no_grad():
-        q = self.retriever.embed_query(video=v[:S].repeat(n, 1), candidate_cls=rep(cls), candidate_tokens=rep(tokens),
-                                       text_tokens=words['text_tokens'].to(self.device).repeat_interleave(S, 0),
-                                       text_mask=words['text_mask'].to(self.device).repeat_interleave(S, 0))
-    return q.float().reshape(n, S, -1).mean(1).cpu().numpy()
+        if terms: return {k: mean(v) for k, v in self.retriever.query_terms(**inputs).items()}
+        return mean(self.retriever.embed_query(**inputs))
+
 
 # %% ../nbs/20_chat.ipynb #eb226bb1
 @patch

@@ -9,8 +9,9 @@ from fastcore.basics import patch
 from .dialogue import display_title, forbidden_names, mentions, rule_violations, _first_mention, _record
 
 # %% auto #0
-__all__ = ['WORDINGS', 'NOT_WORDINGS', 'SIMULATOR_VERSION', 'BRIEF_FORMS', 'tag_phrase', 'say', 'phrase_wordings',
-           'music_phrases', 'music_reference', 'SimulatedDialogueGenerator', 'listened_phrases']
+__all__ = ['WORDINGS', 'NOT_WORDINGS', 'SIMULATOR_VERSION', 'FAST_BPM', 'SLOW_BPM', 'CALM_ENERGY', 'LOUD_ENERGY', 'HAPPY_VALENCE',
+           'SAD_VALENCE', 'OLD_ERAS', 'BRIEF_FORMS', 'tag_phrase', 'say', 'phrase_wordings', 'music_phrases',
+           'music_reference', 'SimulatedDialogueGenerator', 'listened_phrases']
 
 # %% ../nbs/11a_simulator.ipynb #d2e7cce4
 # How a tag reads in a sentence. Voices and sounds carry their article; genres are adjectives.
@@ -257,6 +258,9 @@ def request(self: SimulatedDialogueGenerator, target: dict, recommendation: dict
     return "I'd like something with a different feel."
 
 # %% ../nbs/11a_simulator.ipynb #b643a032
+#: The thresholds at which a listener hears a toy track's latent attributes (`listened_phrases`); `24_wishes`' attributes
+#: use the same ones, so a wish and the track that answers it mean the same thing.
+FAST_BPM, SLOW_BPM, CALM_ENERGY, LOUD_ENERGY, HAPPY_VALENCE, SAD_VALENCE, OLD_ERAS = 130, 90, .4, .8, .75, .35, ('60s', '70s')
 BRIEF_FORMS = ('{x}', 'more {x}', '{x} please', 'something with {x}', "I'd like {x}", 'could it have {x}?', 'maybe {x} instead',
                '{x} would fit better', 'try {x}', 'how about {x}?', 'I want {x}', 'give me {x}', 'can we get {x}')
 _LISTENED_GENRE = {'hiphop': 'hip-hop'}
@@ -274,9 +278,10 @@ def listened_phrases(row: dict) -> set:
     out |= {_LISTENED_INSTRUMENT[i] for i in ins if i in _LISTENED_INSTRUMENT}
     if not {'synth', 'electric guitar'} & ins: out.add('acoustic instruments')
     bpm, energy, valence = a.get('bpm', 110), a.get('energy', .6), a.get('valence', .5)
-    out |= {p for p, yes in (('fast-paced beats', bpm >= 130), ('a slow tempo', bpm <= 90), ('a mellow feel', energy <= .4),
-                             ('a loud sound', energy >= .8), ('a happy mood', valence >= .75), ('a sad mood', valence <= .35),
-                             ('an oldies feel', a.get('era') in ('60s', '70s'))) if yes}
+    out |= {p for p, yes in (('fast-paced beats', bpm >= FAST_BPM), ('a slow tempo', bpm <= SLOW_BPM),
+                             ('a mellow feel', energy <= CALM_ENERGY), ('a loud sound', energy >= LOUD_ENERGY),
+                             ('a happy mood', valence >= HAPPY_VALENCE), ('a sad mood', valence <= SAD_VALENCE),
+                             ('an oldies feel', a.get('era') in OLD_ERAS)) if yes}
     return out
 
 
@@ -296,10 +301,4 @@ def brief_wish(self: SimulatedDialogueGenerator, target: dict, candidate: dict) 
     text = rng.choice(BRIEF_FORMS).format(x=x)
     if rng.random() < .5: text = text[:1].upper() + text[1:]
     return None if _first_mention(text, forbidden_names(target)) else (text, asked)
-
-@patch
-def brief_request(self: SimulatedDialogueGenerator, target: dict, candidate: dict) -> str | None:
-    "`brief_wish`'s words alone."
-    wish = self.brief_wish(target, candidate)
-    return wish and wish[0]
 

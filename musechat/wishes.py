@@ -15,6 +15,7 @@ __all__ = ['WISH_ATTRIBUTES', 'WISH_PHRASINGS', 'has_attribute', 'dataset_wish',
            'steering_ceiling', 'words_right']
 
 # %% ../nbs/24_wishes.ipynb #cc50e5b6
+from .simulator import FAST_BPM, SLOW_BPM, CALM_ENERGY, LOUD_ENERGY, HAPPY_VALENCE, SAD_VALENCE, OLD_ERAS
 def _voice(kind): return lambda a: a['vocals'] == kind
 def _genre(*gs): return lambda a: a['genre'] in gs or a.get('genre2') in gs
 def _plays(i): return lambda a: i in a['instruments']
@@ -30,11 +31,11 @@ WISH_ATTRIBUTES = {
     'classical': (_genre('classical'), ('classical', 'classic')),
     'piano': (_plays('piano'), ('piano',)), 'strings': (_plays('strings'), ('strings', 'violin', 'cello')),
     'acoustic': (lambda a: not {'synth', 'electric guitar'} & set(a['instruments']), ('acoustic',)),
-    'fast': (lambda a: a['bpm'] >= 130, ('fast',)), 'slow': (lambda a: a['bpm'] <= 90, ('slow',)),
-    'calm': (lambda a: a['energy'] <= .4, ('Mellow', 'chill', 'chillout', 'quiet', 'soft', 'easy listening')),
-    'energetic': (lambda a: a['energy'] >= .8, ('loud', 'party', 'hard rock', 'heavy metal', 'punk')),
-    'happy': (lambda a: a['valence'] >= .75, ('happy',)), 'sad': (lambda a: a['valence'] <= .35, ('sad',)),
-    'old': (lambda a: a['era'] in ('60s', '70s'), ('60s', '70s', 'oldies')),
+    'fast': (lambda a: a['bpm'] >= FAST_BPM, ('fast',)), 'slow': (lambda a: a['bpm'] <= SLOW_BPM, ('slow',)),
+    'calm': (lambda a: a['energy'] <= CALM_ENERGY, ('Mellow', 'chill', 'chillout', 'quiet', 'soft', 'easy listening')),
+    'energetic': (lambda a: a['energy'] >= LOUD_ENERGY, ('loud', 'party', 'hard rock', 'heavy metal', 'punk')),
+    'happy': (lambda a: a['valence'] >= HAPPY_VALENCE, ('happy',)), 'sad': (lambda a: a['valence'] <= SAD_VALENCE, ('sad',)),
+    'old': (lambda a: a['era'] in OLD_ERAS, ('60s', '70s', 'oldies')),
 }
 
 def has_attribute(track: dict, attribute: str) -> bool:
@@ -262,30 +263,17 @@ def text_probe(clip, train_texts, wishes: list[dict]) -> pd.DataFrame:
 
 # %% ../nbs/24_wishes.ipynb #1e0371fb
 def term_shares(chat: MuseChat, videos: dict, tracks: dict, phrasings: list[dict]) -> pd.DataFrame:
-    """Per summand of $x^f$ (`MVTFusion.query_terms`), and their sum: the share of `phrasings`' wishes whose best library
-    track by that summand alone has the attribute, and how alike the summand is across wishes (mean cosine)."""
-    import torch
-    from musechat.data import pad_collate
-    from musechat.features import encode_texts
-    texts = [p['text'] for p in phrasings]
+    """Per summand of $x^f$ (`MuseChat.queries(..., terms=True)`), and their sum: the share of `phrasings`' wishes whose
+    best library track by that summand alone has the attribute, and how alike the summand is across wishes (mean cosine)."""
+    texts, rows = [p['text'] for p in phrasings], []
     have = {a: np.array([has_attribute(tracks[t], a) for t in chat.library.ids]) for a in {p['attribute'] for p in phrasings}}
-    words = pad_collate([{'text_tokens': torch.from_numpy(np.asarray(e['tokens'], np.float32))}
-                         for e in encode_texts(chat.clip, chat.tokenizer, texts, chat.device)])
-    rows, n = [], len(texts)
     for feats in videos.values():
         c = chat.library.index(chat.recommend(feats, explain=False)['track_id'])
-        cls, tok = (np.asarray(chat.library.get(chat.library.ids[c], k), np.float32) for k in ('cls', 'tokens'))
-        S = min(len(feats), len(cls)); t = lambda a: torch.from_numpy(np.array(a[:S], np.float32)).to(chat.device)
-        with torch.no_grad():
-            terms = chat.retriever.query_terms(video=t(feats).repeat(n, 1), candidate_cls=t(cls).repeat(n, 1),
-                                               candidate_tokens=t(tok).repeat(n, 1, 1),
-                                               text_tokens=words['text_tokens'].to(chat.device).repeat_interleave(S, 0),
-                                               text_mask=words['text_mask'].to(chat.device).repeat_interleave(S, 0))
-        terms = {k: v.float().reshape(n, S, -1).mean(1).cpu().numpy() for k, v in terms.items()}
+        terms = chat.queries(c, texts, terms=True)
         for name, q in {**terms, 'x^f (their sum)': sum(terms.values())}.items():
             s = q @ chat._unit.T; s[:, c] = -np.inf; best = s.argmax(1); u = q / np.linalg.norm(q, axis=1, keepdims=True)
             rows.append({'ranked by': name, 'has it': np.mean([have[p['attribute']][b] for p, b in zip(phrasings, best)]),
-                         'alike across wishes': float((u @ u.T)[np.triu_indices(n, 1)].mean()),
+                         'alike across wishes': float((u @ u.T)[np.triu_indices(len(texts), 1)].mean()),
                          'norm': float(np.linalg.norm(q, axis=1).mean())})
     return pd.DataFrame(rows).groupby('ranked by', sort=False).mean().reset_index()
 
