@@ -59,7 +59,7 @@ def toy_text_corpus(rows, seed: int = 0, conversations: bool = True) -> list[str
     """The toy world's text: every track's full caption, the zero-shot prompts, the MSD and MTT tags, titles, names,
     albums, artists, every wording of a phrase (`say`), and (`conversations`) one simulated conversation per track about it and another track of `rows`
     drawn at random."""
-    from musechat.simulator import SimulatedDialogueGenerator, WORDINGS, NOT_WORDINGS
+    from musechat.simulator import SimulatedDialogueGenerator, WORDINGS, NOT_WORDINGS, COMPARATIVES, TOO_WORDINGS
     texts = [toy_caption(r['attributes']) for r in rows]
     rng, talk = np.random.default_rng(seed), SimulatedDialogueGenerator(seed=seed + 1)
     if conversations:
@@ -69,7 +69,7 @@ def toy_text_corpus(rows, seed: int = 0, conversations: bool = True) -> list[str
     texts += [', '.join(r['msd_tags'] + r['mtt_tags']) for r in rows]
     texts += [str(r[k]) for r in rows for k in ('title', 'track_name', 'album') if r.get(k)]
     texts += [a for r in rows for a in (r.get('artists') or [])]
-    texts += [w for table in (WORDINGS, NOT_WORDINGS) for ws in table.values() for w in ws]   # how people say each phrase
+    texts += [w for table in (WORDINGS, NOT_WORDINGS, COMPARATIVES, TOO_WORDINGS) for ws in table.values() for w in ws]   # how people say each phrase
     return texts
 
 # %% ../nbs/06a_pretraining.ipynb #3e8d5dba
@@ -136,7 +136,7 @@ class MiniASTSettings:
                              warmup=.05, schedule='cosine', grad_clip=1., seed=self.seed)
 
 #: smoke: 300 steps, since 120 were too few to learn the frames and the music words at once (MVP fell to chance).
-MINI_CLIP = {'toy': MiniCLIPSettings(), 'smoke': MiniCLIPSettings(steps=300, batch_size=64)}
+MINI_CLIP = {'toy': MiniCLIPSettings(steps=1400), 'smoke': MiniCLIPSettings(steps=300, batch_size=64)}
 MINI_AST = {'toy': MiniASTSettings(), 'smoke': MiniASTSettings(steps=150, batch_size=32)}
 #: The tagger whose top-5 tags the conversations are written from (the paper: musicnn [32]): another mini-AST,
 #: from another seed and with fewer steps, so the words a user says are not read off the very encoder g^m.
@@ -159,27 +159,34 @@ def soft_contrastive_loss(logits_per_text: torch.Tensor, positives: torch.Tensor
     return (text_to_image + image_to_text) / 2
 
 # %% ../nbs/06a_pretraining.ipynb #0f6b53a8
+def _heard_and_tagged(row) -> set:
+    "A track's phrases: what its tags say (`music_phrases`) and what a listener hears in it (`listened_phrases`)."
+    from musechat.simulator import music_phrases, listened_phrases
+    return {p for ps in music_phrases(row).values() for p in ps} | listened_phrases(row)
+
 def phrase_vocabulary(rows) -> list[str]:
-    "Every phrase (`music_phrases`) the tags of `rows` give, sorted: the columns of `described` and `track_phrases`."
-    from musechat.simulator import music_phrases
-    return sorted({p for r in rows for ps in music_phrases(r).values() for p in ps})
+    """Every phrase the tracks of `rows` give (their tags, and what a listener hears in them), sorted: the columns of
+    `described` and `track_phrases`."""
+    return sorted(set().union(*map(_heard_and_tagged, rows)))
 
 def track_phrases(rows, vocabulary) -> np.ndarray:
-    "Multi-hot `(len(rows), len(vocabulary))`: which phrases each track's tags give."
-    from musechat.simulator import music_phrases
+    "Multi-hot `(len(rows), len(vocabulary))`: which phrases each track gives (its tags, and what a listener hears)."
     index = {p: i for i, p in enumerate(vocabulary)}
     y = np.zeros((len(rows), len(vocabulary)), bool)
     for n, r in enumerate(rows):
-        for p in (p for ps in music_phrases(r).values() for p in ps): y[n, index[p]] = True
+        for p in _heard_and_tagged(r): y[n, index[p]] = True
     return y
 
 _DESCRIBE = ('{x}', 'music with {x}', 'a song with {x}', 'something with {x}', 'I want {x}', 'a track that has {x}')
 
 def music_description(rng, phrases: list[str], lacks: list[str]) -> tuple[str, list, list]:
     """A short text about a track with `phrases` in the toy world's words (`say`): one to three of them, and now and then
-    one it `lacks` said with "no" / "not". Returns the text, the phrases it names and those it denies."""
-    from musechat.simulator import say, _and
+    one it `lacks` said with "no" / "not"; a single phrase with a comparative is now and then said as one ("something
+    faster", `COMPARATIVES`). Returns the text, the phrases it names and those it denies."""
+    from musechat.simulator import say, _and, COMPARATIVES
     named = list(rng.choice(phrases, size=min(len(phrases), int(rng.integers(1, 4))), replace=False))
+    if len(named) == 1 and named[0] in COMPARATIVES and rng.random() < .3:
+        cs = COMPARATIVES[named[0]]; return f"something {cs[int(rng.integers(len(cs)))]}", named, []
     denied = [lacks[int(rng.integers(len(lacks)))]] if lacks and rng.random() < .3 else []
     r = __import__('random').Random(int(rng.integers(1 << 31)))
     words = _and([say(r, p) for p in named]) + ''.join(f', {say(r, p, negated=True)}' for p in denied)
@@ -187,7 +194,7 @@ def music_description(rng, phrases: list[str], lacks: list[str]) -> tuple[str, l
 
 
 # %% ../nbs/06a_pretraining.ipynb #f54b6d72
-ENCODERS_VERSION = 4  # bump when the pretraining changes, so saved toy encoders are pretrained again (2: on `fit`; 3: 77 text tokens; 4: music descriptions)
+ENCODERS_VERSION = 5  # bump when the pretraining changes, so saved toy encoders are pretrained again (2: on `fit`; 3: 77 text tokens; 4: music descriptions; 5: what a listener hears)
 
 class CaptionedFrames(torch.utils.data.Dataset):
     """Every frame of every train video once an epoch, each with a caption naming a random subset of the video's

@@ -233,6 +233,7 @@ def step_wishes(r: Reproduction):
     runs = [wish_following(c, videos, tracks, wish_phrasings()) for c in chats]
     rates = base_rates(tracks, chats[0].library.ids, WISH_PHRASINGS)
     table, s = wish_table(runs, rates), wish_summary(wish_table(runs, rates))
+    by_set = {k: wish_summary(wish_table([run[run['set'] == k] for run in runs], rates)) for k in dict.fromkeys(runs[0]['set'])}
     seq = __import__('pandas').concat([wish_sequences(c, videos, tracks, seed=n) for n, c in enumerate(chats)])
     low = [a for a in rates if rates[a] <= .4 and ' + ' not in a]
     in_a_row = seq[seq['attribute'].isin(low)].groupby('turn')['has'].mean().round(3).to_dict()
@@ -243,7 +244,10 @@ def step_wishes(r: Reproduction):
                  f"library, {len(seeds)} seed(s). A track has an attribute when its latent attributes say so (what its music is made "
                  f"of). Over the {s['attributes']} attributes with a base rate of at most 0.4: turn 2 {s['turn 2']:.3f}, turn 1 "
                  f"{s['turn 1']:.3f}, library {s['base rate']:.3f}; turn 2 above turn 1 for {s['above turn 1']} of {s['of']} "
-                 f"attributes. Three wishes in a row (share with the wish of each turn, turns 2-4): {in_a_row}. The video rank is the "
+                 f"attributes. By set of wishes (the second written after the first had been measured): "
+                 + '; '.join(f"{k} {v['turn 2']:.3f} (turn 1 {v['turn 1']:.3f}, {v['above turn 1']} of {v['of']} above it)"
+                             for k, v in by_set.items()) + ". "
+                 f"Three wishes in a row (share with the wish of each turn, turns 2-4): {in_a_row}. The video rank is the "
                  f"turn-2 track's rank for the video alone as a share of the library (0.5: a random track).",
                  figures=[('wishes.png', 'Wish following per attribute')],
                  tables=[('wishes', table.round(3), 'Per attribute (mean and std over seeds)'),

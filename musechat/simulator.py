@@ -10,8 +10,8 @@ from .dialogue import display_title, forbidden_names, mentions, rule_violations,
 
 # %% auto #0
 __all__ = ['WORDINGS', 'NOT_WORDINGS', 'SIMULATOR_VERSION', 'FAST_BPM', 'SLOW_BPM', 'CALM_ENERGY', 'LOUD_ENERGY', 'HAPPY_VALENCE',
-           'SAD_VALENCE', 'OLD_ERAS', 'BRIEF_FORMS', 'tag_phrase', 'say', 'phrase_wordings', 'music_phrases',
-           'music_reference', 'SimulatedDialogueGenerator', 'listened_phrases']
+           'SAD_VALENCE', 'OLD_ERAS', 'BRIEF_FORMS', 'TOO_WORDINGS', 'COMPARATIVES', 'OPPOSITES', 'tag_phrase', 'say',
+           'phrase_wordings', 'music_phrases', 'music_reference', 'SimulatedDialogueGenerator', 'listened_phrases']
 
 # %% ../nbs/11a_simulator.ipynb #d2e7cce4
 # How a tag reads in a sentence. Voices and sounds carry their article; genres are adjectives.
@@ -164,7 +164,7 @@ def _unwanted(target: dict, candidate: dict) -> list:
     return [p for p in c['feature'] if p not in t['feature'] and p in NOT_WORDINGS]
 
 # %% ../nbs/11a_simulator.ipynb #71847a21
-def _t3(rng, target: dict, candidate: dict, plain: bool = False) -> tuple[str, list]:
+def _t3(rng, target: dict, candidate: dict, plain: bool = False) -> tuple[str, list, list]:
     banned = forbidden_names(target); genres, feats, shared = _wanted(target, candidate, banned)
     artists = [a for a in (target.get('artists') or []) if a]; same_artist = set(artists) & set(candidate.get('artists') or [])
     ack = rng.choice(['That sounds great', 'Sounds good', 'That sounds interesting', 'Nice choice', 'I like it', 'Not bad'])
@@ -186,14 +186,14 @@ def _t3(rng, target: dict, candidate: dict, plain: bool = False) -> tuple[str, l
         asked = [p for p in asked if not any(mentions(p, b) for b in banned)]
         ask = f"I'd like it to lean more towards {_and([say(rng, p) for p in asked])}" if asked else "I'd like something with a different feel"
         extra = ([], [])
-    no = _unwanted(target, candidate)
-    if no and rng.random() < .35: ask += f", {say(rng, no[0], negated=True)}"
+    no, refused = _unwanted(target, candidate), []
+    if no and rng.random() < .35: ask += f", {say(rng, no[0], negated=True)}"; refused = no[:1]
     if shared and not plain and rng.random() < .6:
         text = f"{ack}! I like the {_and([_bare(p) for p in shared[:2]])} in your recommendation. However, {ask}."
     else: text = f"{ack}, but {ask}."
     if extra[1]: text += f" I'm also interested in {_and(extra[1])}."
     if rng.random() < .25: text += rng.choice([' Do you have any recommendations?', ' Can you suggest something else?'])
-    return text, asked + [p for p in extra[0] if p not in asked]
+    return text, asked + [p for p in extra[0] if p not in asked], refused
 
 # %% ../nbs/11a_simulator.ipynb #627e2a97
 def _t4(rng, target: dict, asked) -> str:
@@ -224,24 +224,29 @@ class SimulatedDialogueGenerator:
     @property
     def tag(self) -> str: return f'simulator-v{SIMULATOR_VERSION}-s{self.seed}'
 
-    def _write(self, target: dict, candidate: dict) -> tuple[list, list]:
+    def _write(self, target: dict, candidate: dict) -> tuple[list, list, tuple]:
         # a string seed is hashed with SHA-512: the same on every machine and every run
         rng = random.Random(f"{self.seed}|{target['track_id']}|{candidate['track_id']}")
         for plain in (False, False, True):
-            t3, asked = _t3(rng, target, candidate, plain)
+            t3, asked, refused = _t3(rng, target, candidate, plain)
             turns = [_t1(rng, target), _t2(rng, candidate), t3, _t4(rng, target, asked)]
             bad = rule_violations(turns, target, candidate)
-            if not bad: return turns, bad
+            if not bad: return turns, bad, (asked, refused)
         turns[0] = 'Can you recommend a music for my video?'  # the plainest wording; reported if even this fails
-        return turns, rule_violations(turns, target, candidate)
+        return turns, rule_violations(turns, target, candidate), (asked, refused)
 
     def conversation(self, target: dict, candidate: dict) -> list[str]:
         "The four turns for one pair (the same pair and seed always give the same words)."
         return self._write(target, candidate)[0]
 
+    def conversation_asking(self, target: dict, candidate: dict) -> tuple[list, list, list]:
+        "`conversation`'s four turns, the phrases its $t_3$ asks for and those it turns down (\"no synths\")."
+        turns, _, (asked, refused) = self._write(target, candidate)
+        return turns, asked, refused
+
     def generate(self, target: dict, candidate: dict) -> dict:
         "One pair's record for the store: accepted with its turns, or rejected with the broken rule."
-        turns, bad = self._write(target, candidate)
+        turns, bad, _ = self._write(target, candidate)
         if bad: return _record(target, candidate, self.tag, 'rejected', reason=bad[0].code, detail=bad[0].detail, attempts=1, turns=turns)
         return _record(target, candidate, self.tag, 'accepted', turns=turns, attempts=1)
 
@@ -253,7 +258,7 @@ def request(self: SimulatedDialogueGenerator, target: dict, recommendation: dict
     rng = random.Random(f"{self.seed}|{target['track_id']}|{recommendation['track_id']}|{turn}")
     banned = forbidden_names(target)
     for plain in (False, False, True):
-        text, _ = _t3(rng, target, recommendation, plain)
+        text, *_ = _t3(rng, target, recommendation, plain)
         if not _first_mention(text, banned): return text
     return "I'd like something with a different feel."
 
@@ -286,19 +291,54 @@ def listened_phrases(row: dict) -> set:
 
 
 # %% ../nbs/11a_simulator.ipynb #afeae5f2
+#: What a person says of a phrase the last track had and they are tired of ("too slow"), beside `NOT_WORDINGS`' "not so slow".
+TOO_WORDINGS = {'a slow tempo': ('too slow', 'too sluggish'), 'fast-paced beats': ('too fast', 'too hectic'),
+                'a loud sound': ('too loud', 'too intense', 'too noisy'), 'a mellow feel': ('too mellow', 'too sleepy'),
+                'a sad mood': ('too sad', 'too gloomy'), 'a happy mood': ('too cheerful', 'too sunny'),
+                'an oldies feel': ('too old-fashioned', 'too dated'), 'synths': ('too synthetic',), 'electronic': ('too electronic',)}
+#: The comparative a person types for a phrase whose adjective has one ("faster", "something sadder"): said alone, never
+#: in a "with ..." slot, so they are for brief wishes and the toy text encoder's descriptions, not the dataset's $t_3$.
+COMPARATIVES = {'fast-paced beats': ('faster',), 'a slow tempo': ('slower',), 'a loud sound': ('louder', 'more intense'),
+                'a mellow feel': ('calmer', 'mellower', 'softer', 'quieter'), 'a happy mood': ('happier', 'more cheerful'),
+                'a sad mood': ('sadder', 'more melancholic'), 'an oldies feel': ('older', 'more old-school')}
+_COMPARE_FORMS = ('{c}', '{c} please', 'a bit {c}', 'make it {c}', 'can it be {c}?', 'something {c}', '{c}, maybe')
+#: The other end of a scale: a person who turns one end down ("not so fast") wants the other (a slow tempo).
+OPPOSITES = {'fast-paced beats': 'a slow tempo', 'a slow tempo': 'fast-paced beats', 'a loud sound': 'a mellow feel',
+             'a mellow feel': 'a loud sound', 'a happy mood': 'a sad mood', 'a sad mood': 'a happy mood'}
+_COMPLAINTS = ('this one is {too}', "it's a bit {too}", '{too} for me', 'way {too}', 'that was {too}')
+_OPENERS = ('Close, but ', 'Hmm, ', 'Okay, but ', 'Not quite: ', 'That works, but ', 'Not this one, ')
+_TAILS = (' for this video', ' for my clip', ' this time', ' here')
+
+def _refusal(rng, phrase: str) -> str:
+    "How a person turns down `phrase`: a complaint (`TOO_WORDINGS`) or a negation (`say(..., negated=True)`)."
+    if phrase in TOO_WORDINGS and rng.random() < .5: return rng.choice(_COMPLAINTS).format(too=rng.choice(TOO_WORDINGS[phrase]))
+    return say(rng, phrase, negated=True)
+
 @patch
-def brief_wish(self: SimulatedDialogueGenerator, target: dict, candidate: dict) -> tuple[str, list] | None:
-    """A short $t_3$ as a person types it, and the phrases it asks for: one or two things (`listened_phrases`) the target
-    has and the candidate lacks, in one of `BRIEF_FORMS`, now and then with a "no ..." for what the candidate has; None
-    when nothing tells them apart."""
+def brief_wish(self: SimulatedDialogueGenerator, target: dict, candidate: dict) -> tuple[str, list, list] | None:
+    """A short $t_3$ as a person types it, the phrases it asks for and those it turns down: one or two things
+    (`listened_phrases`) the target has and the candidate lacks, in one of `BRIEF_FORMS` (or as a comparative,
+    `COMPARATIVES`: "make it faster"); now and then also a thing the
+    candidate has and the target lacks, turned down (`_refusal`: "no synths", "this one is too slow") before or after, or
+    alone (then asking for the other end of its scale, `OPPOSITES`, when the target has it); sometimes an opener or a
+    tail. None when nothing tells them apart."""
     rng = random.Random(f"brief|{self.seed}|{target['track_id']}|{candidate['track_id']}")
     t, c = listened_phrases(target), listened_phrases(candidate)
     wanted, unwanted = sorted(t - c - {'vocals'}), sorted(c - t - {'vocals'})
     if not wanted: return None
     asked = rng.sample(wanted, 1 if len(wanted) == 1 or rng.random() < .6 else 2)
-    x = _and([say(rng, p) for p in asked])
-    if unwanted and rng.random() < .3: x += ', ' + say(rng, rng.choice(unwanted), negated=True)
-    text = rng.choice(BRIEF_FORMS).format(x=x)
-    if rng.random() < .5: text = text[:1].upper() + text[1:]
-    return None if _first_mention(text, forbidden_names(target)) else (text, asked)
+    refused = [rng.choice(unwanted)] if unwanted and rng.random() < .4 else []
+    if len(asked) == 1 and asked[0] in COMPARATIVES and rng.random() < .4:        # "faster", "make it sadder"
+        text = rng.choice(_COMPARE_FORMS).format(c=rng.choice(COMPARATIVES[asked[0]]))
+    else: text = rng.choice(BRIEF_FORMS).format(x=_and([say(rng, p) for p in asked]))
+    if refused:
+        no, how = _refusal(rng, refused[0]), rng.random()
+        if how < .3:                      # only what they do not want; of a scale's end, that asks for the other end
+            text, asked = no, [OPPOSITES[refused[0]]] if OPPOSITES.get(refused[0]) in t else []
+        else: text = f'{text}, {no}' if how < .6 else f'{no}, {text[:1].lower() + text[1:]}'
+    if rng.random() < .2:
+        q = text.endswith('?'); text = text.rstrip('?') + rng.choice(_TAILS) + ('?' if q else '')
+    if rng.random() < .3: text = rng.choice(_OPENERS) + text[:1].lower() + text[1:]
+    elif rng.random() < .5: text = text[:1].upper() + text[1:]
+    return None if _first_mention(text, forbidden_names(target)) else (text, asked, refused)
 

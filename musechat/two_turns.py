@@ -36,8 +36,8 @@ def fusion_data(preset: Preset | str, world, rows, progress: bool = True, device
     dsd = build_dialogue_dataset(world, dialogue_rows(preset, world, rows, progress=progress), mvp['candidates'],
                                  default_dialogue_generator(preset), progress=progress, verbose=False)
     convs = {split: [dict(e) for e in dsd[split]] for split in ('train', 'test')}
-    per_video = FusionSettings.for_preset(preset).wishes if wishes is None else wishes
-    convs['wishes'] = wish_conversations(mvp, rows, convs['train'], per_video, seed=preset.seed)
+    fs = FusionSettings.for_preset(preset); per_video = fs.wishes if wishes is None else wishes
+    convs['wishes'] = wish_conversations(mvp, rows, convs['train'], per_video, seed=preset.seed, brief=fs.brief)
     clip, tokenizer, _ = load_clip(encoder_paths(preset, world, progress=progress)['clip'])
     text = extract_text_features(clip, tokenizer, {k: v for c in convs.values() for k, v in turn_texts(c).items()}, device, progress=progress)
     return dict(video=mvp['video'], music=mvp['music'], text=text, mvp=mvp, **convs)
@@ -49,8 +49,9 @@ def wish_conversations(mvp: dict, rows, conversations, per_video: int, near: int
     conversation (video v, candidate m_c), `per_video` other targets, a half (rounded down) among the `near` tracks MVP finds
     best for the video and the rest anywhere, each asked for by the simulator in $t_3$ from the world's tags of the target and the
     candidate (what the user wants, not what a tagger heard), or, for a share `brief` of them, in a few words as a person
-    types (`brief_wish`: what a listener hears), whose `positives` are the other train tracks that have what it asks for.
-    `video_track_id` names the video; `rows`: the world's."""
+    types (`brief_wish`: what a listener hears). Its `positives` are the other train tracks that have what $t_3$ asks for
+    and none of what it turns down, as a listener hears them (`listened_phrases`; none when $t_3$ asks for something a
+    listener does not name). `video_track_id` names the video; `rows`: the world's."""
     from musechat.simulator import SimulatedDialogueGenerator, listened_phrases
     if per_video <= 0: return []
     by_id, index = {r['track_id']: r for r in rows}, {t: i for i, t in enumerate(mvp['ids'])}
@@ -58,17 +59,20 @@ def wish_conversations(mvp: dict, rows, conversations, per_video: int, near: int
     ids = [c['target_track_id'] for c in convs]; rows_v = np.array([index[t] for t in ids])
     sim = mvp['V'][rows_v] @ mvp['M'][rows_v].T                        # video i against every train track's music
     rng, user, out = np.random.default_rng(seed), SimulatedDialogueGenerator(seed=seed + 100), []
-    heard = {t: listened_phrases(by_id[t]) for t in dict.fromkeys(ids)}
+    heard = {t: listened_phrases(by_id[t]) for t in dict.fromkeys(ids)}; named = set().union(*heard.values()) - {'vocals'}
+    def right(asked, refused, *others):        # the train tracks as right as the target
+        if not set(asked) | set(refused) or not set(asked) | set(refused) <= named: return {}
+        return {'positives': [t for t in heard if set(asked) <= heard[t] and not set(refused) & heard[t] and t not in others]}
     for n, c in enumerate(convs):
         own, cand = c['target_track_id'], c['candidate_track_id']
         close = [ids[j] for j in np.argsort(-sim[n])[:near + 2] if ids[j] not in (own, cand)][:near]
         anywhere = [t for t in (ids[j] for j in rng.permutation(len(ids))[:per_video + 2]) if t not in (own, cand)]
         half = per_video // 2                                          # near ones; the rest from anywhere
         for k, target in enumerate(list(rng.choice(close, min(half, len(close)), replace=False)) + anywhere[:per_video - half]):
-            turns, extra = user.conversation(by_id[target], by_id[cand]), {}
+            turns, asked, refused = user.conversation_asking(by_id[target], by_id[cand])
             short = user.brief_wish(by_id[target], by_id[cand]) if rng.random() < brief else None
-            if short: turns, extra = [*turns[:2], short[0], *turns[3:]], {'positives': [
-                t for t in heard if set(short[1]) <= heard[t] and t not in (own, cand, target)]}
+            if short: turns, asked, refused = [*turns[:2], short[0], *turns[3:]], short[1], short[2]
+            extra = right(asked, refused, own, cand, target)
             out.append({'video_track_id': own, 'target_track_id': str(target), 'candidate_track_id': cand, 'turns': turns,
                         'wish': k, **extra})
     return out
@@ -91,15 +95,16 @@ class FusionSettings:
     candidate_negative: bool = False   # the candidate m_c is one more negative of its query (`cmc_loss`'s `hard`)
     library_negatives: bool = False    # every train track's music is a negative of every query (`Quartets.use_library`)
     wish_positives: bool = False       # with the library: the tracks that have what a brief wish asks for are positives too
+    brief: float = .5                  # the share of wish conversations whose t3 is brief, as a person types (`fusion_data`)
 
     @classmethod
     def for_preset(cls, preset: Preset | str) -> 'FusionSettings':
         name = get_preset(preset).name
         return {'paper': cls(TrainSettings(epochs=10, batch_size=34, lr=4e-5, weight_decay=5e-4, warmup=.01, checkpoint_every=5000,
                                            num_workers=4, log_every=50)),
-                'toy': cls(TrainSettings(epochs=4, batch_size=128, lr=2e-3, weight_decay=5e-4, warmup=.05), embed_dim=64,
+                'toy': cls(TrainSettings(epochs=4, batch_size=128, lr=2e-3, weight_decay=5e-4, warmup=.05), embed_dim=128,
                            num_self_layers=1, num_heads=4, dropout=0., segments='random', in_memory=True, wishes=WISHES_TOY,
-                           candidate_negative=True, library_negatives=True, wish_positives=True),
+                           candidate_negative=True, library_negatives=True, wish_positives=True, brief=.75),
                 'smoke': cls(TrainSettings(epochs=8, batch_size=32, lr=1e-3, weight_decay=5e-4, warmup=.05), embed_dim=32,
                              num_self_layers=1, num_heads=2, wishes=2, candidate_negative=True,
                              library_negatives=True, wish_positives=True)}[name]

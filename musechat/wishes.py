@@ -10,9 +10,9 @@ from .core import Preset, get_preset
 from .chat import MuseChat
 
 # %% auto #0
-__all__ = ['WISH_ATTRIBUTES', 'WISH_PHRASINGS', 'has_attribute', 'dataset_wish', 'wish_phrasings', 'wish_chat', 'wish_following',
-           'base_rates', 'wish_table', 'wish_summary', 'plot_wishes', 'wish_sequences', 'text_probe', 'term_shares',
-           'steering_ceiling', 'words_right']
+__all__ = ['WISH_ATTRIBUTES', 'WISH_PHRASINGS', 'SECOND_WISHES', 'has_attribute', 'dataset_wish', 'wish_phrasings', 'wish_chat',
+           'wish_following', 'base_rates', 'wish_table', 'wish_summary', 'plot_wishes', 'wish_sequences', 'text_probe',
+           'term_shares', 'steering_ceiling', 'words_right']
 
 # %% ../nbs/24_wishes.ipynb #cc50e5b6
 from .simulator import FAST_BPM, SLOW_BPM, CALM_ENERGY, LOUD_ENERGY, HAPPY_VALENCE, SAD_VALENCE, OLD_ERAS
@@ -109,6 +109,50 @@ WISH_PHRASINGS.update({
     'calm + piano': {'short': ['calm piano'], 'typed': ['chill piano pls'], 'long': ['Something calm and gentle, with piano.']},
 })
 
+# %% ../nbs/24_wishes.ipynb #9557d7ee
+#: A second set, written after the first had been measured and before the toy world's language was widened with everyday
+#: words (comparatives such as "sadder", "a guy"): words neither set was ever tuned to.
+SECOND_WISHES = {
+    'female vocals': {'short': ['female singer'], 'typed': ['girl vocals pls'], 'long': ['Could the next one have a lady singing?'],
+                      'negation': ['no dudes singing, female voice']},
+    'male vocals': {'short': ['male singer'], 'typed': ['dude singing?'], 'long': ['Can I get a song sung by a man this time?'],
+                    'negation': ['no female voice, male please']},
+    'no vocals': {'short': ['just instruments'], 'typed': ['no voice pls'],
+                  'long': ['I need background music without any words, just instruments.'], 'negation': ['no lyrics']},
+    'jazz': {'short': ['jazz music'], 'typed': ['jazzier?'], 'long': ['Something more like a smoky jazz club would be great.']},
+    'rock': {'short': ['rock song'], 'typed': ['rockier pls'], 'long': ['Give me a rock track with a real band feel.']},
+    'electronic': {'short': ['electronic dance music'], 'typed': ['techno?'],
+                   'long': ['Make it more electronic, like something a DJ would play.']},
+    'hip-hop': {'short': ['hip hop beat'], 'typed': ['rap music pls'], 'long': ['I want a hip hop track with some rapping.']},
+    'folk': {'short': ['folk song'], 'typed': ['folky pls'], 'long': ['Could you find a folk tune, like a singer-songwriter with a guitar?']},
+    'classical': {'short': ['orchestral music'], 'typed': ['classical?'], 'long': ['Something classical, with an orchestra, would suit it.']},
+    'piano': {'short': ['piano music'], 'typed': ['piano pls'], 'long': ['I would love to hear some piano on this.']},
+    'strings': {'short': ['violin music'], 'typed': ['strings?'], 'long': ['Add some strings, like violins or a cello.']},
+    'acoustic': {'short': ['acoustic guitar'], 'typed': ['acoustic?'], 'long': ['Less electronic, more natural instruments please.'],
+                 'negation': ['no electronic sounds']},
+    'fast': {'short': ['quicker'], 'typed': ['faster!!'], 'long': ['This needs a faster beat, something quicker.'],
+             'negation': ['less slow please']},
+    'slow': {'short': ['slower song'], 'typed': ['slower?'], 'long': ['Could you slow things down a bit with a slower track?'],
+             'negation': ['not so quick']},
+    'calm': {'short': ['relaxing'], 'typed': ['chill pls'], 'long': ['I need something relaxing and quiet for this.'],
+             'negation': ['less loud please']},
+    'energetic': {'short': ['energetic'], 'typed': ['more power!'], 'long': ['Pump it up, I want something loud and energetic.'],
+                  'negation': ['not so quiet']},
+    'happy': {'short': ['happy music'], 'typed': ['happier?'], 'long': ['Something more cheerful and happy would fit better.'],
+              'negation': ['less gloomy']},
+    'sad': {'short': ['sad song'], 'typed': ['sadder?'], 'long': ['Make it more melancholic, something sad.'],
+            'negation': ['less cheerful']},
+    'old': {'short': ['oldies'], 'typed': ['retro pls'], 'long': ['Could you find something vintage, like from the 1960s?'],
+            'negation': ['nothing new']},
+    'female vocals + acoustic': {'short': ['acoustic female singer'], 'typed': ['woman + acoustic guitar'],
+                                 'long': ['A woman singing over acoustic instruments, please.']},
+    'no vocals + piano': {'short': ['solo piano, no singing'], 'typed': ['piano only'], 'long': ['Just piano, no vocals at all.']},
+    'male vocals + rock': {'short': ['male rock vocals'], 'typed': ['rock with a dude singing'],
+                           'long': ['A rock song where a man sings, please.']},
+    'calm + piano': {'short': ['soft piano'], 'typed': ['relaxing piano?'], 'long': ['Gentle, quiet piano music please.']},
+}
+
+
 # %% ../nbs/24_wishes.ipynb #974dd269
 _DATASET_SAYS = {'no vocals': 'an instrumental sound', 'acoustic': 'acoustic instruments', 'fast': 'fast-paced beats',
                  'slow': 'a slow tempo', 'calm': 'a mellow feel', 'energetic': 'a loud sound', 'happy': 'a happy mood',
@@ -123,13 +167,16 @@ def dataset_wish(attribute: str) -> str:
     text = f"That sounds great, but I'm looking for something with more {' and '.join(genres)} influences."
     return text + (f" I'm also interested in {' and '.join(feats)}." if feats else '')
 
-def wish_phrasings(attributes=None, styles=None) -> list[dict]:
-    "Every `{'attribute', 'style', 'text'}` of `WISH_PHRASINGS` and `dataset_wish`, optionally only some attributes or styles."
+def wish_phrasings(attributes=None, styles=None, sets=None) -> list[dict]:
+    """Every `{'attribute', 'style', 'text', 'set'}`: `WISH_PHRASINGS` with `dataset_wish` (set `'first'`) and
+    `SECOND_WISHES` (set `'second'`), optionally only some attributes, styles or sets."""
     out = []
-    for a, by_style in WISH_PHRASINGS.items():
-        if attributes is not None and a not in attributes: continue
-        for style, texts in {**by_style, 'dataset': [dataset_wish(a)]}.items():
-            if styles is None or style in styles: out += [{'attribute': a, 'style': style, 'text': t} for t in texts]
+    for name, phrasings in (('first', WISH_PHRASINGS), ('second', SECOND_WISHES)):
+        if sets is not None and name not in sets: continue
+        for a, by_style in phrasings.items():
+            if attributes is not None and a not in attributes: continue
+            for style, texts in ({**by_style, 'dataset': [dataset_wish(a)]} if name == 'first' else by_style).items():
+                if styles is None or style in styles: out += [{'attribute': a, 'style': style, 'text': t, 'set': name} for t in texts]
     return out
 
 # %% ../nbs/24_wishes.ipynb #cf807897
