@@ -136,7 +136,7 @@ class MiniASTSettings:
                              warmup=.05, schedule='cosine', grad_clip=1., seed=self.seed)
 
 #: smoke: 300 steps, since 120 were too few to learn the frames and the music words at once (MVP fell to chance).
-MINI_CLIP = {'toy': MiniCLIPSettings(steps=1400), 'smoke': MiniCLIPSettings(steps=300, batch_size=64)}
+MINI_CLIP = {'toy': MiniCLIPSettings(), 'smoke': MiniCLIPSettings(steps=300, batch_size=64)}
 MINI_AST = {'toy': MiniASTSettings(), 'smoke': MiniASTSettings(steps=150, batch_size=32)}
 #: The tagger whose top-5 tags the conversations are written from (the paper: musicnn [32]): another mini-AST,
 #: from another seed and with fewer steps, so the words a user says are not read off the very encoder g^m.
