@@ -102,7 +102,7 @@ class FusionSettings:
         name = get_preset(preset).name
         return {'paper': cls(TrainSettings(epochs=10, batch_size=34, lr=4e-5, weight_decay=5e-4, warmup=.01, checkpoint_every=5000,
                                            num_workers=4, log_every=50)),
-                'toy': cls(TrainSettings(epochs=4, batch_size=128, lr=2e-3, weight_decay=5e-4, warmup=.05), embed_dim=128,
+                'toy': cls(TrainSettings(epochs=3, batch_size=128, lr=2e-3, weight_decay=5e-4, warmup=.05), embed_dim=128,
                            num_self_layers=1, num_heads=4, dropout=0., segments='random', in_memory=True, wishes=WISHES_TOY,
                            candidate_negative=True, library_negatives=True, wish_positives=True, brief=.75),
                 'smoke': cls(TrainSettings(epochs=8, batch_size=32, lr=1e-3, weight_decay=5e-4, warmup=.05), embed_dim=32,
