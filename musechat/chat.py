@@ -179,11 +179,17 @@ class MuseChat:
 # %% ../nbs/20_chat.ipynb #3daca333
 def heard_phrases(text: str) -> list[str]:
     """What a wish asks for, read back in the toy world's words: the tag phrases `text` names in any of their wordings
-    (`named_phrases`), in order; a phrase said with "no" or "not" is left out."""
-    from musechat.simulator import phrase_wordings, tag_phrase
+    (`named_phrases`) or as a comparative ("faster", `COMPARATIVES`), in order; a phrase said with "no" or "not", or
+    turned down ("too slow", `TOO_WORDINGS`), is left out."""
+    import re
+    from musechat.simulator import phrase_wordings, tag_phrase, COMPARATIVES, TOO_WORDINGS
     from musechat.evidence import named_phrases
     from musechat.tags import tag_vocabulary
     vocabulary = {tag_phrase(t)[1] for v in ('msd', 'mtt') for t in tag_vocabulary(v)} | set(phrase_wordings().values())
+    word = lambda w: r'(?<!\w)' + re.escape(w) + r'(?!\w)'
+    for w in sorted({w for ws in TOO_WORDINGS.values() for w in ws}, key=len, reverse=True): text = re.sub(word(w), ' ', text, flags=re.I)
+    for p, cs in COMPARATIVES.items():
+        for c in cs: text = re.sub(word(c), p, text, flags=re.I)
     return named_phrases(text, vocabulary)
 
 def heard_line(answer: dict) -> str:
