@@ -226,17 +226,15 @@ def step_wishes(r: Reproduction):
     import numpy as np
     from musechat.wishes import (wish_chat, wish_following, wish_phrasings, base_rates, wish_table, wish_summary, plot_wishes,
                                  wish_sequences, WISH_PHRASINGS)
-    seeds, tracks = TABLE_SEEDS[r.preset.name], {t['track_id']: t for t in r.rows}
-    ids = [c['target_track_id'] for c in r.data['test']][:WISH_VIDEOS]
-    videos = {t: np.asarray(r.data['video'].get(t, 'frame_mean'), np.float32) for t in ids}
+    seeds, tracks, ids = TABLE_SEEDS[r.preset.name], {t['track_id']: t for t in r.rows}, [c['target_track_id'] for c in r.data['test']]
+    videos = {t: np.asarray(r.data['video'].get(t, 'frame_mean'), np.float32) for t in ids[:WISH_VIDEOS]}
     chats = [wish_chat(r.preset, r.world, r.rows, r.data, s) for s in seeds]
     runs = [wish_following(c, videos, tracks, wish_phrasings()) for c in chats]
     rates = base_rates(tracks, chats[0].library.ids, WISH_PHRASINGS)
-    table, s = wish_table(runs, rates), wish_summary(wish_table(runs, rates))
+    table = wish_table(runs, rates); s = wish_summary(table)
     by_set = {k: wish_summary(wish_table([run[run['set'] == k] for run in runs], rates)) for k in dict.fromkeys(runs[0]['set'])}
     seq = __import__('pandas').concat([wish_sequences(c, videos, tracks, seed=n) for n, c in enumerate(chats)])
-    low = [a for a in rates if rates[a] <= .4 and ' + ' not in a]
-    in_a_row = seq[seq['attribute'].isin(low)].groupby('turn')['has'].mean().round(3).to_dict()
+    in_a_row = seq[seq['attribute'].isin([a for a in rates if rates[a] <= .4])].groupby('turn')['has'].mean().round(3).to_dict()
     plot_wishes(table, path=r.report.figure_path('wishes.png'), title=f'{len(videos)} test videos, {len(seeds)} seed(s)')
     r.report.add('Wish following: does MuseChat do what a person asks?',
                  f"Turn 1 from the video alone, then each of {len(runs[0]) // len(videos)} wishes written for this measurement "

@@ -314,6 +314,8 @@ def _refusal(rng, phrase: str) -> str:
     if phrase in TOO_WORDINGS and rng.random() < .5: return rng.choice(_COMPLAINTS).format(too=rng.choice(TOO_WORDINGS[phrase]))
     return say(rng, phrase, negated=True)
 
+
+# %% ../nbs/11a_simulator.ipynb #0b872fc7
 @patch
 def brief_wish(self: SimulatedDialogueGenerator, target: dict, candidate: dict) -> tuple[str, list, list] | None:
     """A short $t_3$ as a person types it, the phrases it asks for and those it turns down: one or two things

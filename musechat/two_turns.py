@@ -17,9 +17,10 @@ from .evaluation import make_pools, chance_metrics, segment_means, pooled_metric
 from .fusion import MVTFusion, MVTFusionConfig
 
 # %% auto #0
-__all__ = ['WISHES_TOY', 'fusion_data', 'wish_conversations', 'FusionSettings', 'train_conversations', 'LibraryCollate',
-           'train_fusion', 'fusion_key', 'fusion_folder', 'toy_fusion', 'embed_segments', 'embed_conversations',
-           'two_turn_evaluation', 'two_turn_metrics', 'per_video_outcomes', 'mvp_turn1', 'fusion_metrics']
+__all__ = ['WISHES_TOY', 'fusion_data', 'positives_of', 'wish_conversations', 'FusionSettings', 'train_conversations',
+           'LibraryCollate', 'train_fusion', 'fusion_key', 'fusion_folder', 'toy_fusion', 'embed_segments',
+           'embed_conversations', 'two_turn_evaluation', 'two_turn_metrics', 'per_video_outcomes', 'mvp_turn1',
+           'fusion_metrics']
 
 # %% ../nbs/14_two_turns.ipynb #f18b8b57
 def fusion_data(preset: Preset | str, world, rows, progress: bool = True, device=None, wishes: int | None = None) -> dict:
@@ -42,16 +43,24 @@ def fusion_data(preset: Preset | str, world, rows, progress: bool = True, device
     text = extract_text_features(clip, tokenizer, {k: v for c in convs.values() for k, v in turn_texts(c).items()}, device, progress=progress)
     return dict(video=mvp['video'], music=mvp['music'], text=text, mvp=mvp, **convs)
 
+# %% ../nbs/14_two_turns.ipynb #7e00a4de
+def positives_of(heard: dict, asked, refused, others=(), named=None) -> dict:
+    """`{'positives': [...]}`: the tracks of `heard` (track id -> `listened_phrases`) that have every phrase `asked` and
+    none `refused`, `others` left out; `{}` when the wish names nothing, or something a listener does not name (`named`:
+    every phrase a listener says of them, default from `heard`)."""
+    said, named = set(asked) | set(refused), named or set().union(*heard.values()) - {'vocals'}
+    if not said or not said <= named: return {}
+    return {'positives': [t for t, h in heard.items() if set(asked) <= h and not set(refused) & h and t not in others]}
+
+
 # %% ../nbs/14_two_turns.ipynb #7230c5b2
 def wish_conversations(mvp: dict, rows, conversations, per_video: int, near: int = 200, seed: int = 0,
                        brief: float = .5) -> list[dict]:
     """Extra train conversations in which the user wants something else than the video's own track: for each train
-    conversation (video v, candidate m_c), `per_video` other targets, a half (rounded down) among the `near` tracks MVP finds
-    best for the video and the rest anywhere, each asked for by the simulator in $t_3$ from the world's tags of the target and the
-    candidate (what the user wants, not what a tagger heard), or, for a share `brief` of them, in a few words as a person
-    types (`brief_wish`: what a listener hears). Its `positives` are the other train tracks that have what $t_3$ asks for
-    and none of what it turns down, as a listener hears them (`listened_phrases`; none when $t_3$ asks for something a
-    listener does not name). `video_track_id` names the video; `rows`: the world's."""
+    conversation (video v, candidate m_c), `per_video` other targets, half (rounded down) among the `near` tracks MVP finds
+    best for the video, the rest anywhere, asked for in $t_3$ from the world's tags of target and candidate, or, for a
+    share `brief`, in a few words as a person types (`brief_wish`); `positives`: `positives_of` what $t_3$ asks for and
+    turns down. `video_track_id` names the video; `rows`: the world's."""
     from musechat.simulator import SimulatedDialogueGenerator, listened_phrases
     if per_video <= 0: return []
     by_id, index = {r['track_id']: r for r in rows}, {t: i for i, t in enumerate(mvp['ids'])}
@@ -60,9 +69,6 @@ def wish_conversations(mvp: dict, rows, conversations, per_video: int, near: int
     sim = mvp['V'][rows_v] @ mvp['M'][rows_v].T                        # video i against every train track's music
     rng, user, out = np.random.default_rng(seed), SimulatedDialogueGenerator(seed=seed + 100), []
     heard = {t: listened_phrases(by_id[t]) for t in dict.fromkeys(ids)}; named = set().union(*heard.values()) - {'vocals'}
-    def right(asked, refused, *others):        # the train tracks as right as the target
-        if not set(asked) | set(refused) or not set(asked) | set(refused) <= named: return {}
-        return {'positives': [t for t in heard if set(asked) <= heard[t] and not set(refused) & heard[t] and t not in others]}
     for n, c in enumerate(convs):
         own, cand = c['target_track_id'], c['candidate_track_id']
         close = [ids[j] for j in np.argsort(-sim[n])[:near + 2] if ids[j] not in (own, cand)][:near]
@@ -72,7 +78,7 @@ def wish_conversations(mvp: dict, rows, conversations, per_video: int, near: int
             turns, asked, refused = user.conversation_asking(by_id[target], by_id[cand])
             short = user.brief_wish(by_id[target], by_id[cand]) if rng.random() < brief else None
             if short: turns, asked, refused = [*turns[:2], short[0], *turns[3:]], short[1], short[2]
-            extra = right(asked, refused, own, cand, target)
+            extra = positives_of(heard, asked, refused, (own, cand, target), named)
             out.append({'video_track_id': own, 'target_track_id': str(target), 'candidate_track_id': cand, 'turns': turns,
                         'wish': k, **extra})
     return out

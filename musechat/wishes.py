@@ -126,6 +126,11 @@ SECOND_WISHES = {
     'hip-hop': {'short': ['hip hop beat'], 'typed': ['rap music pls'], 'long': ['I want a hip hop track with some rapping.']},
     'folk': {'short': ['folk song'], 'typed': ['folky pls'], 'long': ['Could you find a folk tune, like a singer-songwriter with a guitar?']},
     'classical': {'short': ['orchestral music'], 'typed': ['classical?'], 'long': ['Something classical, with an orchestra, would suit it.']},
+}
+
+
+# %% ../nbs/24_wishes.ipynb #8d65b194
+SECOND_WISHES.update({
     'piano': {'short': ['piano music'], 'typed': ['piano pls'], 'long': ['I would love to hear some piano on this.']},
     'strings': {'short': ['violin music'], 'typed': ['strings?'], 'long': ['Add some strings, like violins or a cello.']},
     'acoustic': {'short': ['acoustic guitar'], 'typed': ['acoustic?'], 'long': ['Less electronic, more natural instruments please.'],
@@ -150,7 +155,7 @@ SECOND_WISHES = {
     'male vocals + rock': {'short': ['male rock vocals'], 'typed': ['rock with a dude singing'],
                            'long': ['A rock song where a man sings, please.']},
     'calm + piano': {'short': ['soft piano'], 'typed': ['relaxing piano?'], 'long': ['Gentle, quiet piano music please.']},
-}
+})
 
 
 # %% ../nbs/24_wishes.ipynb #974dd269
