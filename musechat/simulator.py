@@ -320,8 +320,7 @@ def _refusal(rng, phrase: str) -> str:
 def brief_wish(self: SimulatedDialogueGenerator, target: dict, candidate: dict) -> tuple[str, list, list] | None:
     """A short $t_3$ as a person types it, the phrases it asks for and those it turns down: one or two things
     (`listened_phrases`) the target has and the candidate lacks, in one of `BRIEF_FORMS` (or as a comparative,
-    `COMPARATIVES`: "make it faster"); now and then also a thing the
-    candidate has and the target lacks, turned down (`_refusal`: "no synths", "this one is too slow") before or after, or
+    `COMPARATIVES`: "make it faster"); now and then also a thing the candidate has and the target lacks, turned down (`_refusal`: "no synths", "this one is too slow") before or after, or
     alone (then asking for the other end of its scale, `OPPOSITES`, when the target has it); sometimes an opener or a
     tail. None when nothing tells them apart."""
     rng = random.Random(f"brief|{self.seed}|{target['track_id']}|{candidate['track_id']}")
