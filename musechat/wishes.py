@@ -10,9 +10,9 @@ from .core import Preset, get_preset
 from .chat import MuseChat
 
 # %% auto #0
-__all__ = ['WISH_ATTRIBUTES', 'WISH_PHRASINGS', 'SECOND_WISHES', 'has_attribute', 'dataset_wish', 'wish_phrasings', 'wish_chat',
-           'wish_following', 'base_rates', 'wish_table', 'wish_summary', 'plot_wishes', 'wish_sequences', 'text_probe',
-           'term_shares', 'steering_ceiling', 'words_right']
+__all__ = ['WISH_ATTRIBUTES', 'WISH_PHRASINGS', 'SECOND_WISHES', 'THIRD_WISHES', 'has_attribute', 'dataset_wish',
+           'wish_phrasings', 'wish_chat', 'wish_following', 'base_rates', 'wish_table', 'wish_summary', 'plot_wishes',
+           'wish_sequences', 'text_probe', 'term_shares', 'steering_ceiling', 'words_right']
 
 # %% ../nbs/24_wishes.ipynb #cc50e5b6
 from .simulator import FAST_BPM, SLOW_BPM, CALM_ENERGY, LOUD_ENERGY, HAPPY_VALENCE, SAD_VALENCE, OLD_ERAS
@@ -158,6 +158,47 @@ SECOND_WISHES.update({
 })
 
 
+# %% ../nbs/24_wishes.ipynb #c670aa97
+#: A third set, written at the start of the session after the second set had been measured, before any change of
+#: that session: mostly ways of saying things no other set used ("pick up the pace", "this is too fast", "no words").
+THIRD_WISHES = {
+    'female vocals': {'short': ['a woman on vocals'], 'typed': ['can a girl sing this one'], 'long': ['I think a female vocalist would fit this video better.'],
+                      'negation': ['not a man this time, a woman singing']},
+    'male vocals': {'short': ['a man on vocals'], 'typed': ['guy vocals'], 'long': ['Could you find a track with a male vocalist instead?'],
+                    'negation': ['no woman singing, a man please']},
+    'no vocals': {'short': ['no words'], 'typed': ['instrumental plz'], 'long': ['The singing distracts me, could it be only instruments?'],
+                  'negation': ['nobody singing please']},
+    'jazz': {'short': ['some jazz'], 'typed': ['jazz pls'], 'long': ['I am in the mood for some smooth jazz.']},
+    'rock': {'short': ['some rock'], 'typed': ['more rock'], 'long': ['Could you go for something with guitars and drums, like rock?']},
+    'electronic': {'short': ['some EDM'], 'typed': ['electronic pls'], 'long': ['I want an electronic track, synths and a club beat.']},
+    'hip-hop': {'short': ['some rap'], 'typed': ['hiphop?'], 'long': ['A rap song would suit this better.']},
+    'folk': {'short': ['some folk'], 'typed': ['folk pls'], 'long': ['I would like a folk song, something country-ish.']},
+    'classical': {'short': ['an orchestra'], 'typed': ['orchestra pls'], 'long': ['Could we have classical music, like a symphony?']},
+    'piano': {'short': ['some piano'], 'typed': ['a piano track?'], 'long': ['Something where a piano leads would be lovely.']},
+    'strings': {'short': ['a string section'], 'typed': ['violins pls'], 'long': ['I would like strings in it, a violin or a cello.']},
+    'acoustic': {'short': ['unplugged'], 'typed': ['acoustic stuff?'], 'long': ['Could you find something acoustic, no synthesizers?'],
+                 'negation': ['nothing electric']},
+    'fast': {'short': ['pick up the pace'], 'typed': ['more tempo pls'], 'long': ['It drags a bit, I want a song with a faster tempo.'],
+             'negation': ['this is too slow']},
+    'slow': {'short': ['take it down a notch'], 'typed': ['slow pls'], 'long': ['Can you find something with a slower tempo?'],
+             'negation': ['this is too fast']},
+    'calm': {'short': ['something calm'], 'typed': ['more chill?'], 'long': ['I want something peaceful and soft for this scene.'],
+             'negation': ['this is too loud']},
+    'energetic': {'short': ['something louder'], 'typed': ['louder pls'], 'long': ['I need more intensity, something powerful and loud.'],
+                  'negation': ['this is too quiet']},
+    'happy': {'short': ['something upbeat and happy'], 'typed': ['happy pls'], 'long': ['I would like a more joyful, happy song.'],
+              'negation': ['this is too sad']},
+    'sad': {'short': ['something gloomy'], 'typed': ['sad pls'], 'long': ['Could it be a sadder, more emotional song?'],
+            'negation': ['this is too happy']},
+    'old': {'short': ['something vintage'], 'typed': ['old school pls'], 'long': ['I want an old song, like from the seventies.'],
+            'negation': ['nothing recent']},
+    'female vocals + acoustic': {'short': ['a woman with an acoustic guitar'], 'typed': ['acoustic, female vocals pls']},
+    'no vocals + piano': {'short': ['piano without singing'], 'typed': ['just piano pls']},
+    'male vocals + rock': {'short': ['a rock band with a male singer'], 'typed': ['rock, guy singing']},
+    'calm + piano': {'short': ['calm piano music'], 'typed': ['mellow piano pls']},
+}
+
+
 # %% ../nbs/24_wishes.ipynb #974dd269
 _DATASET_SAYS = {'no vocals': 'an instrumental sound', 'acoustic': 'acoustic instruments', 'fast': 'fast-paced beats',
                  'slow': 'a slow tempo', 'calm': 'a mellow feel', 'energetic': 'a loud sound', 'happy': 'a happy mood',
@@ -174,9 +215,9 @@ def dataset_wish(attribute: str) -> str:
 
 def wish_phrasings(attributes=None, styles=None, sets=None) -> list[dict]:
     """Every `{'attribute', 'style', 'text', 'set'}`: `WISH_PHRASINGS` with `dataset_wish` (set `'first'`) and
-    `SECOND_WISHES` (set `'second'`), optionally only some attributes, styles or sets."""
+    `SECOND_WISHES` (set `'second'`) and `THIRD_WISHES` (set `'third'`), optionally only some attributes, styles or sets."""
     out = []
-    for name, phrasings in (('first', WISH_PHRASINGS), ('second', SECOND_WISHES)):
+    for name, phrasings in (('first', WISH_PHRASINGS), ('second', SECOND_WISHES), ('third', THIRD_WISHES)):
         if sets is not None and name not in sets: continue
         for a, by_style in phrasings.items():
             if attributes is not None and a not in attributes: continue
