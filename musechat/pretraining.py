@@ -21,12 +21,12 @@ from .encoders import (PAPER_ENCODERS, load_clip, clip_pixels, load_world_inputs
                                clip_text_vectors)
 
 # %% auto #0
-__all__ = ['VISIBLE_PHRASES', 'MINI_CLIP', 'MINI_AST', 'MINI_TAGGER', 'ENCODERS_VERSION', 'TOY_ENCODERS', 'visible_attributes',
-           'toy_caption', 'zero_shot_prompts', 'toy_text_corpus', 'train_toy_tokenizer', 'MiniCLIPSettings',
-           'MiniASTSettings', 'pretraining_settings', 'soft_contrastive_loss', 'phrase_vocabulary', 'track_phrases',
-           'music_description', 'CaptionedFrames', 'CaptionBatch', 'SoftCLIPPretraining', 'TaggedSegments',
-           'read_pretraining', 'pretrain_mini_clip', 'tag_labels', 'tag_targets', 'pretrain_mini_ast', 'toy_encoders',
-           'encoder_paths', 'evaluate_toy_clip', 'average_precision', 'evaluate_toy_ast']
+__all__ = ['VISIBLE_PHRASES', 'MINI_CLIP', 'MINI_AST', 'MINI_TAGGER', 'COMPLAINTS', 'ENCODERS_VERSION', 'TOY_ENCODERS',
+           'visible_attributes', 'toy_caption', 'zero_shot_prompts', 'toy_text_corpus', 'train_toy_tokenizer',
+           'MiniCLIPSettings', 'MiniASTSettings', 'pretraining_settings', 'soft_contrastive_loss', 'phrase_vocabulary',
+           'track_phrases', 'music_description', 'CaptionedFrames', 'CaptionBatch', 'SoftCLIPPretraining',
+           'TaggedSegments', 'read_pretraining', 'pretrain_mini_clip', 'tag_labels', 'tag_targets', 'pretrain_mini_ast',
+           'toy_encoders', 'encoder_paths', 'evaluate_toy_clip', 'average_precision', 'evaluate_toy_ast']
 
 # %% ../nbs/06a_pretraining.ipynb #1337c258
 #: What the toy video shows of a track, attribute by attribute, and the words a caption uses for each value.
@@ -177,13 +177,20 @@ def track_phrases(rows, vocabulary) -> np.ndarray:
         for p in _heard_and_tagged(r): y[n, index[p]] = True
     return y
 
+COMPLAINTS = .08   # the share of music descriptions that are a complaint about the contrary (`CONTRASTS`)
 _DESCRIBE = ('{x}', 'music with {x}', 'a song with {x}', 'something with {x}', 'I want {x}', 'a track that has {x}')
 
 def music_description(rng, phrases: list[str], lacks: list[str]) -> tuple[str, list, list]:
     """A short text about a track with `phrases` in the toy world's words (`say`): one to three of them, and now and then
     one it `lacks` said with "no" / "not"; a single phrase with a comparative is now and then said as one ("something
-    faster", `COMPARATIVES`). Returns the text, the phrases it names and those it denies."""
-    from musechat.simulator import say, _and, COMPARATIVES
+    faster", `COMPARATIVES`); a share `COMPLAINTS` is what a person who wants this track says of one that has what
+    contrasts with it (`CONTRASTS`, `_complaint`: "this one is too slow" of a fast track, "no male vocals, a woman singing"
+    of a female voice). Returns the text, the phrases it names and those it denies."""
+    from musechat.simulator import say, _and, COMPARATIVES, CONTRASTS, _complaint
+    contrasts = [(q, p) for p in phrases for q, ps in CONTRASTS.items() if p in ps and q not in phrases]
+    if contrasts and rng.random() < COMPLAINTS:          # "this one is too slow" of a fast track; "no male vocals, a woman singing"
+        q, p = contrasts[int(rng.integers(len(contrasts)))]
+        return _complaint(__import__('random').Random(int(rng.integers(1 << 31))), q, p)
     named = list(rng.choice(phrases, size=min(len(phrases), int(rng.integers(1, 4))), replace=False))
     if len(named) == 1 and named[0] in COMPARATIVES and rng.random() < .3:
         cs = COMPARATIVES[named[0]]; return f"something {cs[int(rng.integers(len(cs)))]}", named, []
@@ -194,7 +201,7 @@ def music_description(rng, phrases: list[str], lacks: list[str]) -> tuple[str, l
 
 
 # %% ../nbs/06a_pretraining.ipynb #f54b6d72
-ENCODERS_VERSION = 5  # bump when the pretraining changes, so saved toy encoders are pretrained again (2: on `fit`; 3: 77 text tokens; 4: music descriptions; 5: what a listener hears)
+ENCODERS_VERSION = 6  # bump when the pretraining changes, so saved toy encoders are pretrained again (2: on `fit`; 3: 77 text tokens; 4: music descriptions; 5: what a listener hears; 6: complaints)
 
 class CaptionedFrames(torch.utils.data.Dataset):
     """Every frame of every train video once an epoch, each with a caption naming a random subset of the video's

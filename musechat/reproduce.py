@@ -242,7 +242,7 @@ def step_wishes(r: Reproduction):
                  f"library, {len(seeds)} seed(s). A track has an attribute when its latent attributes say so (what its music is made "
                  f"of). Over the {s['attributes']} attributes with a base rate of at most 0.4: turn 2 {s['turn 2']:.3f}, turn 1 "
                  f"{s['turn 1']:.3f}, library {s['base rate']:.3f}; turn 2 above turn 1 for {s['above turn 1']} of {s['of']} "
-                 f"attributes. By set of wishes (the second written after the first had been measured): "
+                 f"attributes. By set of wishes (the second written after the first had been measured, the third at the start of a later session, before its changes): "
                  + '; '.join(f"{k} {v['turn 2']:.3f} (turn 1 {v['turn 1']:.3f}, {v['above turn 1']} of {v['of']} above it)"
                              for k, v in by_set.items()) + ". "
                  f"Three wishes in a row (share with the wish of each turn, turns 2-4): {in_a_row}. The video rank is the "

@@ -10,8 +10,9 @@ from .dialogue import display_title, forbidden_names, mentions, rule_violations,
 
 # %% auto #0
 __all__ = ['WORDINGS', 'NOT_WORDINGS', 'SIMULATOR_VERSION', 'FAST_BPM', 'SLOW_BPM', 'CALM_ENERGY', 'LOUD_ENERGY', 'HAPPY_VALENCE',
-           'SAD_VALENCE', 'OLD_ERAS', 'BRIEF_FORMS', 'TOO_WORDINGS', 'COMPARATIVES', 'OPPOSITES', 'tag_phrase', 'say',
-           'phrase_wordings', 'music_phrases', 'music_reference', 'SimulatedDialogueGenerator', 'listened_phrases']
+           'SAD_VALENCE', 'OLD_ERAS', 'BRIEF_FORMS', 'TOO_WORDINGS', 'COMPARATIVES', 'OPPOSITES', 'PHRASE_KINDS',
+           'CONTRASTS', 'COMPLAIN', 'tag_phrase', 'say', 'phrase_wordings', 'music_phrases', 'music_reference',
+           'SimulatedDialogueGenerator', 'listened_phrases', 'phrase_kind']
 
 # %% ../nbs/11a_simulator.ipynb #d2e7cce4
 # How a tag reads in a sentence. Voices and sounds carry their article; genres are adjectives.
@@ -53,7 +54,7 @@ WORDINGS = {
     'a slow tempo': ('a slow tempo', 'a slow pace', 'slow beats', 'a slower song'),
     'a faster tempo': ('a faster tempo', 'more speed', 'a quicker pace'),
     'a slower, calmer tempo': ('a slower, calmer tempo', 'a slower pace', 'less speed'),
-    'a loud sound': ('a loud sound', 'a loud, intense sound', 'high energy', 'more power'),
+    'a loud sound': ('a loud sound', 'a loud, intense sound', 'high energy', 'more power', 'an energetic feel'),
     'a quiet, soft sound': ('a quiet, soft sound', 'a soft sound', 'a gentle, quiet feel'),
     'a mellow feel': ('a mellow feel', 'a relaxed, mellow mood', 'a laid-back feel', 'a calmer feel'),
     'a chill mood': ('a chill mood', 'a relaxed vibe', 'a calm, chilled feel'),
@@ -213,7 +214,7 @@ def _t4(rng, target: dict, asked) -> str:
     return opener + body + rng.choice(['', ' It could be a fitting choice for your video.'])
 
 # %% ../nbs/11a_simulator.ipynb #58e13a09
-SIMULATOR_VERSION = 3  # bump when the simulator's wording changes, so stored conversations are not reused (3: varied wordings)
+SIMULATOR_VERSION = 4  # bump when the simulator's wording changes, so stored conversations are not reused (3: varied wordings; 4: 'an energetic feel')
 
 class SimulatedDialogueGenerator:
     "The offline stand-in for GPT-3.5: seeded, deterministic per pair, obeying the paper's rules."
@@ -298,7 +299,7 @@ TOO_WORDINGS = {'a slow tempo': ('too slow', 'too sluggish'), 'fast-paced beats'
                 'an oldies feel': ('too old-fashioned', 'too dated'), 'synths': ('too synthetic',), 'electronic': ('too electronic',)}
 #: The comparative a person types for a phrase whose adjective has one ("faster", "something sadder"): said alone, never
 #: in a "with ..." slot, so they are for brief wishes and the toy text encoder's descriptions, not the dataset's $t_3$.
-COMPARATIVES = {'fast-paced beats': ('faster',), 'a slow tempo': ('slower',), 'a loud sound': ('louder', 'more intense'),
+COMPARATIVES = {'fast-paced beats': ('faster',), 'a slow tempo': ('slower',), 'a loud sound': ('louder', 'more intense', 'more energetic'),
                 'a mellow feel': ('calmer', 'mellower', 'softer', 'quieter'), 'a happy mood': ('happier', 'more cheerful'),
                 'a sad mood': ('sadder', 'more melancholic'), 'an oldies feel': ('older', 'more old-school')}
 _COMPARE_FORMS = ('{c}', '{c} please', 'a bit {c}', 'make it {c}', 'can it be {c}?', 'something {c}', '{c}, maybe')
@@ -315,19 +316,67 @@ def _refusal(rng, phrase: str) -> str:
     return say(rng, phrase, negated=True)
 
 
+# %% ../nbs/11a_simulator.ipynb #02fc8b50
+#: The kind of thing each phrase a listener hears is about (every other phrase is a genre): a person's wish is about one
+#: kind, or two, as often as about another (the issue's list: a voice, genre, instrument, sound, tempo, energy, mood, era).
+PHRASE_KINDS = {'voice': ('female vocals', 'male vocals', 'an instrumental sound'), 'tempo': ('fast-paced beats', 'a slow tempo'),
+                'energy': ('a loud sound', 'a mellow feel'), 'mood': ('a happy mood', 'a sad mood'), 'era': ('an oldies feel',),
+                'sound': ('acoustic instruments',), 'instrument': tuple(dict.fromkeys(_LISTENED_INSTRUMENT.values()))}
+
+def phrase_kind(phrase: str) -> str:
+    "What `phrase` is about (`PHRASE_KINDS`; a genre when none)."
+    return next((k for k, ps in PHRASE_KINDS.items() if phrase in ps), 'genre')
+
+def _pick(rng, phrases, n: int) -> list:
+    "`n` of `phrases` (fewer when they are of fewer kinds), each of another kind, the kinds drawn alike (`phrase_kind`)."
+    kinds = sorted({phrase_kind(p) for p in phrases})
+    return [rng.choice(sorted(p for p in phrases if phrase_kind(p) == k)) for k in rng.sample(kinds, min(n, len(kinds)))]
+
+#: What a person turning a phrase down may want instead: the other end of a scale (`OPPOSITES`), another voice, no synths.
+CONTRASTS = {**{p: (q,) for p, q in OPPOSITES.items()}, 'male vocals': ('female vocals', 'an instrumental sound'),
+             'female vocals': ('male vocals', 'an instrumental sound'), 'synths': ('acoustic instruments',),
+             'electronic': ('acoustic instruments',)}
+#: The share of brief wishes that complain about what the candidate has ("too fast", "no male singer") when the target
+#: has what contrasts with it (`CONTRASTS`).
+COMPLAIN = .5
+
+def _complaint(rng, end: str, other: str) -> tuple[str, list, list]:
+    """A complaint about `end` (`_refusal`: "this one is too fast", "no male vocals") with `other` after it ("...,
+    something slower", "a female voice please"), or, of a scale's end, now and then alone; it asks for `other` either way."""
+    no = _refusal(rng, end)
+    if end not in OPPOSITES or rng.random() < .5:
+        more = (rng.choice(_COMPARE_FORMS).format(c=rng.choice(COMPARATIVES[other])) if other in COMPARATIVES and rng.random() < .5
+                else rng.choice(BRIEF_FORMS).format(x=say(rng, other)))
+        no = f'{no}, {more}'
+    return no, [other], [end]
+
+def _dressed(rng, text: str, target: dict, asked, refused):
+    "`text` now and then with a tail or an opener, capitalised at random; None when it names the target."
+    if rng.random() < .2:
+        q = text.endswith('?'); text = text.rstrip('?') + rng.choice(_TAILS) + ('?' if q else '')
+    if rng.random() < .3: text = rng.choice(_OPENERS) + text[:1].lower() + text[1:]
+    elif rng.random() < .5: text = text[:1].upper() + text[1:]
+    return None if _first_mention(text, forbidden_names(target)) else (text, asked, refused)
+
+
 # %% ../nbs/11a_simulator.ipynb #0b872fc7
 @patch
 def brief_wish(self: SimulatedDialogueGenerator, target: dict, candidate: dict) -> tuple[str, list, list] | None:
     """A short $t_3$ as a person types it, the phrases it asks for and those it turns down: one or two things
-    (`listened_phrases`) the target has and the candidate lacks, in one of `BRIEF_FORMS` (or as a comparative,
+    (`listened_phrases`) the target has and the candidate lacks, each of another kind (`_pick`), in one of `BRIEF_FORMS` (or as a comparative,
     `COMPARATIVES`: "make it faster"); now and then also a thing the candidate has and the target lacks, turned down (`_refusal`: "no synths", "this one is too slow") before or after, or
-    alone (then asking for the other end of its scale, `OPPOSITES`, when the target has it); sometimes an opener or a
-    tail. None when nothing tells them apart."""
+    alone (then asking for the other end of its scale, `OPPOSITES`, when the target has it). When the candidate has what
+    contrasts with something the target has (`CONTRASTS`: fast and slow, a male and a female voice), a share `COMPLAIN` of
+    wishes is the complaint a person makes first ("this one is too fast", "no male vocals, a female voice"). Sometimes an opener or a tail. None when nothing tells them apart."""
     rng = random.Random(f"brief|{self.seed}|{target['track_id']}|{candidate['track_id']}")
     t, c = listened_phrases(target), listened_phrases(candidate)
     wanted, unwanted = sorted(t - c - {'vocals'}), sorted(c - t - {'vocals'})
     if not wanted: return None
-    asked = rng.sample(wanted, 1 if len(wanted) == 1 or rng.random() < .6 else 2)
+    ends = [(p, q) for p in unwanted for q in CONTRASTS.get(p, ()) if q in t]     # "too fast" when the target is slow
+    if ends and rng.random() < COMPLAIN:
+        text, asked, refused = _complaint(rng, *ends[rng.randrange(len(ends))])
+        return _dressed(rng, text, target, asked, refused)
+    asked = _pick(rng, wanted, 1 if rng.random() < .6 else 2)                    # of one kind or two (`_pick`)
     refused = [rng.choice(unwanted)] if unwanted and rng.random() < .4 else []
     if len(asked) == 1 and asked[0] in COMPARATIVES and rng.random() < .4:        # "faster", "make it sadder"
         text = rng.choice(_COMPARE_FORMS).format(c=rng.choice(COMPARATIVES[asked[0]]))
@@ -337,9 +386,5 @@ def brief_wish(self: SimulatedDialogueGenerator, target: dict, candidate: dict) 
         if how < .3:                      # only what they do not want; of a scale's end, that asks for the other end
             text, asked = no, [OPPOSITES[refused[0]]] if OPPOSITES.get(refused[0]) in t else []
         else: text = f'{text}, {no}' if how < .6 else f'{no}, {text[:1].lower() + text[1:]}'
-    if rng.random() < .2:
-        q = text.endswith('?'); text = text.rstrip('?') + rng.choice(_TAILS) + ('?' if q else '')
-    if rng.random() < .3: text = rng.choice(_OPENERS) + text[:1].lower() + text[1:]
-    elif rng.random() < .5: text = text[:1].upper() + text[1:]
-    return None if _first_mention(text, forbidden_names(target)) else (text, asked, refused)
+    return _dressed(rng, text, target, asked, refused)
 
