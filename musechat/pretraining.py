@@ -177,6 +177,8 @@ def track_phrases(rows, vocabulary) -> np.ndarray:
         for p in _heard_and_tagged(r): y[n, index[p]] = True
     return y
 
+
+# %% ../nbs/06a_pretraining.ipynb #cf561e7e
 COMPLAINTS = .08   # the share of music descriptions that are a complaint about the contrary (`CONTRASTS`)
 _DESCRIBE = ('{x}', 'music with {x}', 'a song with {x}', 'something with {x}', 'I want {x}', 'a track that has {x}')
 

@@ -332,6 +332,8 @@ def _pick(rng, phrases, n: int) -> list:
     kinds = sorted({phrase_kind(p) for p in phrases})
     return [rng.choice(sorted(p for p in phrases if phrase_kind(p) == k)) for k in rng.sample(kinds, min(n, len(kinds)))]
 
+
+# %% ../nbs/11a_simulator.ipynb #2d1583c9
 #: What a person turning a phrase down may want instead: the other end of a scale (`OPPOSITES`), another voice, no synths.
 CONTRASTS = {**{p: (q,) for p, q in OPPOSITES.items()}, 'male vocals': ('female vocals', 'an instrumental sound'),
              'female vocals': ('male vocals', 'an instrumental sound'), 'synths': ('acoustic instruments',),

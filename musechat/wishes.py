@@ -174,6 +174,11 @@ THIRD_WISHES = {
     'hip-hop': {'short': ['some rap'], 'typed': ['hiphop?'], 'long': ['A rap song would suit this better.']},
     'folk': {'short': ['some folk'], 'typed': ['folk pls'], 'long': ['I would like a folk song, something country-ish.']},
     'classical': {'short': ['an orchestra'], 'typed': ['orchestra pls'], 'long': ['Could we have classical music, like a symphony?']},
+}
+
+
+# %% ../nbs/24_wishes.ipynb #e9ce54d9
+THIRD_WISHES.update({
     'piano': {'short': ['some piano'], 'typed': ['a piano track?'], 'long': ['Something where a piano leads would be lovely.']},
     'strings': {'short': ['a string section'], 'typed': ['violins pls'], 'long': ['I would like strings in it, a violin or a cello.']},
     'acoustic': {'short': ['unplugged'], 'typed': ['acoustic stuff?'], 'long': ['Could you find something acoustic, no synthesizers?'],
@@ -196,7 +201,7 @@ THIRD_WISHES = {
     'no vocals + piano': {'short': ['piano without singing'], 'typed': ['just piano pls']},
     'male vocals + rock': {'short': ['a rock band with a male singer'], 'typed': ['rock, guy singing']},
     'calm + piano': {'short': ['calm piano music'], 'typed': ['mellow piano pls']},
-}
+})
 
 
 # %% ../nbs/24_wishes.ipynb #974dd269
