@@ -61,7 +61,8 @@ def test_the_chat_says_what_it_heard(smoke):
     assert heard_phrases('More acoustic, with a woman singing, not a male singer') == ['acoustic instruments', 'female vocals']
     assert heard_phrases('no singing please') == ['an instrumental sound'] and heard_phrases('hmm') == []
     assert heard_phrases('make it faster') == ['fast-paced beats']                      # a comparative
-    assert heard_phrases('this one is too slow, something happier') == ['a happy mood']   # turned down: not asked for
+    assert heard_phrases('this one is too slow, something happier') == ['fast-paced beats', 'a happy mood']   # the other end
+    assert heard_phrases('not so loud please') == ['a mellow feel'] and heard_phrases('too electronic, more piano') == ['piano']
     chat = wish_chat(preset, world, rows, data, seed=0)
     chat.recommend(next(iter(_videos(data, 1).values())), explain=False)
     answer = chat.refine('jazz with piano', explain=False)
