@@ -82,7 +82,7 @@ def _square(frame, size: int) -> np.ndarray:
     w, h = frame.width, frame.height
     scale = size / min(w, h)
     sw, sh = max(size, round(w * scale)), max(size, round(h * scale))
-    img = frame.to_ndarray(format='rgb24', width=sw, height=sh)
+    img = frame.to_ndarray(format='rgb24', width=sw, height=sh, threads=1)   # no scaler threads: they hang forked workers
     y0, x0 = (sh - size) // 2, (sw - size) // 2
     return img[y0:y0 + size, x0:x0 + size]
 

@@ -654,4 +654,4 @@ def build_world(preset: Preset | str = 'toy', out=None, seed: int | None = None,
 def read_all_frames(path) -> np.ndarray:
     "Every frame of a video file as uint8 `(n, h, w, 3)` (for small toy videos; the media notebook samples properly)."
     import av
-    with av.open(str(path)) as c: return np.stack([f.to_ndarray(format='rgb24') for f in c.decode(video=0)])
+    with av.open(str(path)) as c: return np.stack([f.to_ndarray(format='rgb24', threads=1) for f in c.decode(video=0)])
