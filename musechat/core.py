@@ -211,8 +211,10 @@ def _one_thread():
 
 # %% ../nbs/00_core.ipynb #55853987
 def parallel_map(fn, jobs, n_workers: int | None = None, desc: str = '', unit: str = 'item', progress: bool = True,
-                 min_jobs_for_workers: int = 100, chunksize: int = 4) -> list:
-    "`[fn(job) for job in jobs]`, in order; in `n_workers` processes (default: up to 8 when there are many jobs)."
+                 min_jobs_for_workers: int = 100, chunksize: int = 4, context: str | None = None) -> list:
+    """`[fn(job) for job in jobs]`, in order; in `n_workers` processes (default: up to 8 when there are many jobs).
+    `context`: how the workers start (`'fork'`: they inherit this process's objects; default: the platform's)."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from tqdm.auto import tqdm
     jobs = list(jobs)
@@ -220,7 +222,8 @@ def parallel_map(fn, jobs, n_workers: int | None = None, desc: str = '', unit: s
     out = []
     with tqdm(total=len(jobs), desc=desc, unit=unit, disable=not progress or not jobs) as bar:
         if n_workers > 1 and len(jobs) > 1:
-            with ProcessPoolExecutor(n_workers, initializer=_one_thread) as pool:
+            ctx = multiprocessing.get_context(context) if context else None
+            with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_one_thread) as pool:
                 for r in pool.map(fn, jobs, chunksize=chunksize): out.append(r); bar.update()
         else:
             for job in jobs: out.append(fn(job)); bar.update()

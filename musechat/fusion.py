@@ -13,7 +13,8 @@ from transformers import PretrainedConfig, PreTrainedModel
 from .train import cmc_loss, LearnableTemperature
 
 # %% auto #0
-__all__ = ['MODALITIES', 'FUSIONS', 'FUSION_ORDERS', 'MVTFusionConfig', 'masked_mean', 'summary_first', 'MVTFusion']
+__all__ = ['MODALITIES', 'FUSIONS', 'FUSION_ORDERS', 'MVTFusionConfig', 'masked_mean', 'summary_first', 'MVTFusion',
+           'packed_layers']
 
 # %% ../nbs/13_fusion.ipynb #20679789
 MODALITIES = ('video', 'music', 'text')
@@ -145,8 +146,35 @@ def _candidate(self: MVTFusion, candidate_cls=None, candidate_tokens=None, candi
 def _branch(self: MVTFusion, seq, mask, proj, layers):
     "Eq. 1: `seq` projected to d, then through the branch's self-attention `layers` (padding masked out)."
     x = proj(seq)
+    if mask is not None and len(layers) and all(_packable(l) for l in layers): return packed_layers(layers, x, mask), mask
     for layer in layers: x = layer(x, src_key_padding_mask=None if mask is None else ~mask)
     return x, mask
+
+# %% ../nbs/13_fusion.ipynb #389ad665
+def _packable(layer) -> bool:
+    "A layer `packed_layers` reproduces: a `TransformerEncoderLayer` whose attention has one in-projection, biases and batch-first."
+    sa = getattr(layer, 'self_attn', None)
+    return (isinstance(layer, nn.TransformerEncoderLayer) and sa._qkv_same_embed_dim and sa.in_proj_bias is not None
+            and sa.bias_k is None and sa.batch_first)
+
+def packed_layers(layers, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """`x` `(B, n, d)` through the `nn.TransformerEncoderLayer`s `layers` with padding `mask` `(B, n)` (True: real), computing
+    the linear layers on the real tokens only. The same function as the layers themselves on every real position; padded
+    positions come out as zeros (the layers leave values there that nothing reads)."""
+    B, n, d = x.shape
+    idx = mask.nonzero(as_tuple=True)
+    t, keys = x[idx], mask[:, None, None, :]          # (N, d): the real tokens, sequence after sequence
+    for layer in layers:
+        sa = layer.self_attn
+        def attend(u):
+            qkv = x.new_zeros(B, n, 3 * d).index_put(idx, F.linear(u, sa.in_proj_weight, sa.in_proj_bias))
+            q, k, v = qkv.view(B, n, 3, sa.num_heads, d // sa.num_heads).permute(2, 0, 3, 1, 4)
+            o = F.scaled_dot_product_attention(q, k, v, attn_mask=keys, dropout_p=sa.dropout if layer.training else 0.)
+            return sa.out_proj(o.transpose(1, 2).reshape(B, n, d)[idx])
+        ff = lambda u: layer.linear2(layer.dropout(layer.activation(layer.linear1(u))))
+        if layer.norm_first: t = t + layer.dropout1(attend(layer.norm1(t))); t = t + layer.dropout2(ff(layer.norm2(t)))
+        else: t = layer.norm1(t + layer.dropout1(attend(t))); t = layer.norm2(t + layer.dropout2(ff(t)))
+    return x.new_zeros(B, n, d).index_put(idx, t)
 
 # %% ../nbs/13_fusion.ipynb #bce65bf4
 @patch

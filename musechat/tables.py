@@ -6,13 +6,14 @@
 from __future__ import annotations
 import numpy as np
 import pandas as pd
-from .core import Preset, get_preset
+from .core import Preset, get_preset, parallel_map
+from .train import resolve_device
 from .evaluation import chance_metrics, bootstrap_verdict, PAPER_TABLE1, PAPER_TABLE5
 from .two_turns import toy_fusion, fusion_metrics, two_turn_evaluation, mvp_turn1
 
 # %% auto #0
-__all__ = ['VARIANTS', 'PAPER_TABLE2', 'PAPER_TABLE6', 'PAPER_TABLE7', 'TABLES', 'models_needed', 'run_models', 'table_frame',
-           'readable', 'verdicts', 'retrieval_tables', 'plot_tables']
+__all__ = ['VARIANTS', 'PAPER_TABLE2', 'PAPER_TABLE6', 'PAPER_TABLE7', 'TABLES', 'models_needed', 'run_models', 'train_fusions',
+           'table_frame', 'readable', 'verdicts', 'retrieval_tables', 'plot_tables']
 
 # %% ../nbs/16_tables.ipynb #962ac48f
 #: The fusion models the tables train, by the paper's row names: each a set of `MVTFusionConfig` fields.
@@ -82,8 +83,9 @@ def models_needed(tables=TABLES) -> list[str]:
 
 # %% ../nbs/16_tables.ipynb #4fc18c27
 def run_models(preset: Preset | str, world, rows, data: dict, names=None, seeds=(0, 1, 2), draws: int = 5, device=None,
-               progress: bool = True) -> dict:
-    "`{model: {query: [(metrics, outcomes) per seed]}}` for MVP and each fusion variant of `names` (default: all the tables need)."
+               progress: bool = True, workers: int | None = None) -> dict:
+    """`{model: {query: [(metrics, outcomes) per seed]}}` for MVP and each fusion variant of `names` (default: all the tables
+    need). The fusion models not yet trained are trained first, `workers` at a time (`train_fusions`)."""
     from tqdm.auto import tqdm
     from musechat.mvp import toy_mvp
     preset = get_preset(preset); pool = min(preset.test_pool_size, len(data['test']))
@@ -94,12 +96,40 @@ def run_models(preset: Preset | str, world, rows, data: dict, names=None, seeds=
         V, M = mvp_turn1({'mvp': mvp}, data['test'])
         runs['MVP']['turn 1'].append(two_turn_evaluation(V, M, pool_size=pool, draws=draws))
     jobs = [(n, s) for n in names for s in seeds]
+    train_fusions(preset, world, data, jobs, workers=workers, device=device, progress=progress)
     for name, seed in tqdm(jobs, desc='fusion models', unit='model', disable=not progress):
         model = toy_fusion(preset, world, data, VARIANTS[name], seed=seed, device=device, progress=False)
         res = fusion_metrics(model, data, pool, draws, device)
         for query, metrics in res.items():
             if query != 'outcomes': runs.setdefault(name, {}).setdefault(query, []).append((metrics, res['outcomes'][query]))
     return runs
+
+# %% ../nbs/16_tables.ipynb #d84c3f2d
+_SHARED: dict = {}      # what forked `train_fusions` workers inherit
+
+def _train_one(job):
+    name, seed = job
+    s = _SHARED
+    toy_fusion(s['preset'], s['world'], s['data'], VARIANTS[name], seed=seed, device=s['device'], progress=False)
+    return job
+
+def train_fusions(preset: Preset | str, world, data: dict, jobs, workers: int | None = None, device=None,
+                  progress: bool = True) -> list:
+    """Train into the cache each `(variant name, seed)` of `jobs` that `toy_fusion` has not kept yet; returns those.
+    `workers`: how many at a time, in forked processes of one thread (default: one per core, at most 8, on a CPU
+    where processes can be forked; otherwise 1, in this process)."""
+    import multiprocessing, os
+    from musechat.two_turns import FusionSettings, fusion_folder
+    preset, settings = get_preset(preset), FusionSettings.for_preset(preset)
+    todo = [(n, s) for n, s in jobs if not (fusion_folder(world, data, settings, VARIANTS[n], s) / 'config.json').exists()]
+    forkable = 'fork' in multiprocessing.get_all_start_methods() and resolve_device(device).type == 'cpu'
+    if workers is None: workers = min(os.cpu_count() or 1, 8) if forkable else 1
+    workers = min(workers, len(todo)) if forkable else 1
+    _SHARED.update(preset=preset, world=world, data=data, device=device)
+    try: parallel_map(_train_one, todo, n_workers=workers, desc='training fusion models', unit='model', progress=progress,
+                      chunksize=1, context='fork')
+    finally: _SHARED.clear()
+    return todo
 
 # %% ../nbs/16_tables.ipynb #808d8ba1
 _METRICS = ('MR', 'R@1', 'R@5', 'R@10', 'SR')
