@@ -180,8 +180,8 @@ class MuseChat:
 def heard_phrases(text: str) -> list[str]:
     """What a wish asks for, read back in the toy world's words: the tag phrases `text` names in any of their wordings
     (`named_phrases`) or as a comparative ("faster", `COMPARATIVES`), in order. A complaint about one end of a scale
-    ("too fast", "not so loud") asks for the other end (`OPPOSITES`), as the training wishes mean it; any other phrase
-    said with "no" or "not", or turned down ("too electronic", `TOO_WORDINGS`), is left out."""
+    ("too fast", "not so loud", "less high energy") asks for the other end (`OPPOSITES`), as the training wishes mean it;
+    any other phrase said with "no" or "not", or turned down ("too electronic", "less electronic"), is left out."""
     import re
     from musechat.simulator import phrase_wordings, tag_phrase, COMPARATIVES, TOO_WORDINGS, NOT_WORDINGS, OPPOSITES
     from musechat.evidence import named_phrases
@@ -189,6 +189,8 @@ def heard_phrases(text: str) -> list[str]:
     vocabulary = {tag_phrase(t)[1] for v in ('msd', 'mtt') for t in tag_vocabulary(v)} | set(phrase_wordings().values())
     word = lambda w: r'(?<!\w)' + re.escape(w) + r'(?!\w)'
     other_end = {w: OPPOSITES[p] for p in OPPOSITES for w in (*TOO_WORDINGS.get(p, ()), *NOT_WORDINGS.get(p, ()))}
+    for w, p in {**phrase_wordings(), **{p: p for p in OPPOSITES}}.items():             # "less X", "fewer X": turned down
+        for down in ('less', 'fewer', 'not so', 'not as'): other_end.setdefault(f'{down} {w}', OPPOSITES.get(p, ''))
     for w in sorted(other_end, key=len, reverse=True): text = re.sub(word(w), f' {other_end[w]} ', text, flags=re.I)
     for w in sorted({w for ws in TOO_WORDINGS.values() for w in ws}, key=len, reverse=True): text = re.sub(word(w), ' ', text, flags=re.I)
     for p, cs in COMPARATIVES.items():

@@ -63,6 +63,7 @@ def test_the_chat_says_what_it_heard(smoke):
     assert heard_phrases('make it faster') == ['fast-paced beats']                      # a comparative
     assert heard_phrases('this one is too slow, something happier') == ['fast-paced beats', 'a happy mood']   # the other end
     assert heard_phrases('not so loud please') == ['a mellow feel'] and heard_phrases('too electronic, more piano') == ['piano']
+    assert heard_phrases('less electronic and more piano') == ['piano'] and heard_phrases('a bit less high energy') == ['a mellow feel']
     chat = wish_chat(preset, world, rows, data, seed=0)
     chat.recommend(next(iter(_videos(data, 1).values())), explain=False)
     answer = chat.refine('jazz with piano', explain=False)
