@@ -4,7 +4,7 @@
 
 # %% ../nbs/21_chat_widget.ipynb #42fafc83
 from __future__ import annotations
-import html, io, tempfile
+import html, io, tempfile, warnings
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
@@ -51,28 +51,52 @@ class ChatWidget:
         self.chat, self.explain, self.frames_per_segment, self._uploads = chat, explain, frames_per_segment, None
         self.picker = w.Dropdown(options=[(name, str(path)) for name, path in (videos or {}).items()], description='Video',
                                  layout=w.Layout(width='420px'))
-        self.upload = w.FileUpload(accept='video/*,.mp4,.mkv,.webm,.mov,.avi', multiple=False, description='Upload')
-        self.start = w.Button(description='Recommend music', button_style='primary', icon='music')
+        fit = lambda: w.Layout(width='auto', min_width='max-content')       # a button as wide as its words
+        self.upload = w.FileUpload(accept='video/*,.mp4,.mkv,.webm,.mov,.avi', multiple=False, description='Upload',
+                                   tooltip='Upload a video of your own (mp4, mkv, webm, mov, avi)', layout=fit())
+        self.start = w.Button(description='Recommend music', button_style='primary', icon='music', layout=fit(),
+                              tooltip='Recommend music for the chosen video (a new conversation)')
         self.frames = w.Image(format='png')
         self.audio = w.Audio(format='wav', autoplay=False, controls=True)
         self.answer = w.HTML()
         self.wish = w.Text(placeholder='What would you like instead? e.g. more acoustic, with a female voice',
                            layout=w.Layout(width='560px'))
-        self.send = w.Button(description='Ask again', icon='comment', disabled=True)
+        self.send = w.Button(description='Ask again', icon='comment', disabled=True, layout=fit(),
+                             tooltip='Refine the recommendation with your words (or press Enter in the box)')
         self.status = w.HTML()
         self.log = w.HTML()
-        self.start.on_click(self._on_start); self.send.on_click(self._on_send)
-        self.upload.observe(self._on_upload, names='value')
-        self.widget = w.VBox([w.HBox([self.picker, self.upload, self.start]), self.frames, self.answer, self.audio,
-                              w.HBox([self.wish, self.send]), self.status, w.HTML('<b>The conversation so far</b>'), self.log])
+        self._wire()
 
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget)
 
+# %% ../nbs/21_chat_widget.ipynb #e5b83c07
+@patch
+def _wire(self: ChatWidget):
+    "Each control to its handler, and the layout."
+    import ipywidgets as w
+    self.start.on_click(self._on_start); self.send.on_click(self._on_send)
+    with warnings.catch_warnings():      # ipywidgets 8 deprecates on_submit, yet it is the one event for Enter alone
+        warnings.simplefilter('ignore', DeprecationWarning); self.wish.on_submit(self._on_send)
+    self.upload.observe(self._on_upload, names='value'); self.picker.observe(self._on_pick, names='value')
+    self.widget = w.VBox([w.HBox([self.picker, self.upload, self.start]), self.frames, self.answer, self.audio,
+                          w.HBox([self.wish, self.send]), self.status, w.HTML('<b>The conversation so far</b>'), self.log])
+
 # %% ../nbs/21_chat_widget.ipynb #33c44142
 @patch
-def _error(self: ChatWidget, message: str): self.status.value = f'<span style="color:#b00020">{html.escape(message)}</span>'
+def _error(self: ChatWidget, message: str):
+    "A red sentence, naming an uploaded file by the name it was uploaded as (never the temporary folder it sits in)."
+    if self._uploads is not None: message = message.replace(self._uploads.name + '/', '')
+    self.status.value = f'<span style="color:#b00020">{html.escape(message)}</span>'
+
+@patch
+def _on_pick(self: ChatWidget, change):
+    "Another video: what was shown of the last one goes, and asking again waits for its first recommendation."
+    if self.chat.video == change['new']: return
+    self.frames.value, self.audio.value, self.answer.value, self.log.value = b'', b'', '', ''
+    self.send.disabled = True
+    self.status.value = '<i>Press "Recommend music" to start a conversation about this video.</i>'
 
 @patch
 def _on_upload(self: ChatWidget, change):
@@ -85,6 +109,7 @@ def _on_upload(self: ChatWidget, change):
     self.picker.options = [*self.picker.options, (f"uploaded: {f['name']}", str(path))]
     self.picker.value = str(path)
 
+# %% ../nbs/21_chat_widget.ipynb #ab3bf723
 @patch
 def _on_start(self: ChatWidget, _=None):
     if not self.picker.value: return self._error('pick or upload a video first')
@@ -108,10 +133,10 @@ def _show(self: ChatWidget):
     "Everything from `self.chat`: the last recommendation with its player, and the conversation."
     last = self.chat.conversation[-1]
     track = self.chat.library.track(last['track_id'])
-    names = ', '.join(track.get('artists') or []) or '(no artist metadata)'
-    tags = ', '.join([*(track.get('msd_tags') or []), *(track.get('mtt_tags') or [])][:6])
+    names = ', '.join(track.get('artists') or [])     # none in the metadata: the title (above) is all there is
+    tags = ', '.join(list(dict.fromkeys([*(track.get('msd_tags') or []), *(track.get('mtt_tags') or [])]))[:6])
     heard = f"<p style='color:#1f4e79'>{html.escape(heard_line(last))}</p>" if heard_line(last) else ''
-    self.answer.value = (f"<h4>Turn {last['turn']}: {html.escape(track['title'])}</h4><p><i>{html.escape(names)}</i> · score "
+    self.answer.value = (f"<h4>Turn {last['turn']}: {html.escape(track['title'])}</h4><p>{f'<i>{html.escape(names)}</i> · ' if names else ''}score "
                          f"{last['score']:.3f} · tags: {html.escape(tags)}</p>{heard}<blockquote>{html.escape(last['text'] or '')}</blockquote>")
     wav = track_audio(track, self.chat.preset)
     self.audio.value = wav or b''
