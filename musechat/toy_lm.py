@@ -161,13 +161,13 @@ def copy_probe(lm, tokenizer, tracks, prompt: str = COPY_PROMPT, max_new_tokens:
 class WebLMSettings:
     "The web-pretrained toy LM's size, its web's mix and its pretraining."
     train: TrainSettings
-    vocab_size: int = 1024
+    vocab_size: int = 512
     hidden_size: int = 64
-    num_layers: int = 2
+    num_layers: int = 3
     num_heads: int = 4
-    intermediate_size: int = 192
+    intermediate_size: int = 128
     max_length: int = 64              # tokens per web text (longer ones are cut: a conversation's first turns)
-    mix: tuple = (('conversation', .05), ('told', .25), ('about', .05), ('made-up told', .26), ('names', .39))
+    mix: tuple = (('conversation', .05), ('told', .2), ('about', .05), ('made-up told', .2), ('names', .5))
     probe_every: int = 200            # steps between copy probes
     probe_size: int = 48              # made-up tracks per probe
     tokenizer_texts: int = 3000       # web texts the tokenizer is trained on
