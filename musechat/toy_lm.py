@@ -5,7 +5,7 @@
 # %% ../nbs/17a_toy_lm.ipynb #76ec6679
 from __future__ import annotations
 import hashlib, json, random, time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch
@@ -147,10 +147,9 @@ def copy_probe(lm, tokenizer, tracks, prompt: str = COPY_PROMPT, max_new_tokens:
     device = resolve_device(device) if device is not None else next(lm.parameters()).device
     was_training = lm.training; lm.eval()
     ids = [[tokenizer.bos_token_id] + tokenizer(prompt.format(title=' '.join(t['title'].split())), add_special_tokens=False)['input_ids'] for t in tracks]
-    n = max(map(len, ids))
-    x = torch.tensor([[tokenizer.pad_token_id] * (n - len(i)) + i for i in ids], device=device)
-    mask = torch.tensor([[0] * (n - len(i)) + [1] * len(i) for i in ids], device=device)
-    new = lm.generate(input_ids=x, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False,
+    batch = explanation_collate([{'input_ids': i} for i in ids], tokenizer.pad_token_id, side='left')   # the generator's left padding
+    x, n = batch['input_ids'].to(device), batch['input_ids'].shape[1]
+    new = lm.generate(input_ids=x, attention_mask=batch['attention_mask'].to(device), max_new_tokens=max_new_tokens, do_sample=False,
                       pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
     texts = [t.split('###')[0].strip() for t in tokenizer.batch_decode(new[:, n:], skip_special_tokens=True)]
     lm.train(was_training)
